@@ -1,0 +1,224 @@
+/**
+ * Composition: the one place that wires a transport, the CTAPHID channel layer, the authenticator and the
+ * real Env ports (clock, rng, crypto, store, presence) together, with logging around the seams.
+ */
+import type { Logger } from 'pino';
+import type { Env, RequestContext } from '../ctap/authenticator/env.ts';
+import { createAuthenticator, type Authenticator, type AttestationMode } from '../ctap/authenticator/authenticator.ts';
+import { defaultProfile, type Profile } from '../ctap/authenticator/profile.ts';
+import { CtapHidDevice, type HidApplication, type HidErrorSource } from '../ctap/hid/device.ts';
+import { CtapCommand } from '../ctap/constants/commands.ts';
+import { CtapStatus, statusName } from '../ctap/constants/status.ts';
+import { isCtapError } from '../ctap/errors.ts';
+import { toHex } from '../ctap/bytes.ts';
+import { createMemoryTransport, type ClientPipe } from '../transports/memory.ts';
+import { createUdpTransport, DEFAULT_UDP_HOST, DEFAULT_UDP_PORT } from '../transports/udp.ts';
+import type { ReportTransport } from '../transports/types.ts';
+import { createCrypto } from './env/crypto.ts';
+import { createRandomRng, createSeededRng } from './env/rng.ts';
+import { realScheduler } from './env/scheduler.ts';
+import { createMemoryStore } from './env/memoryStore.ts';
+import { createFileStore, defaultStorePath } from './env/fileStore.ts';
+import { createPresence, type ConfigurablePresence, type PresenceMode } from './env/presence.ts';
+import { silentLogger } from './log.ts';
+
+export type { Authenticator, AttestationMode };
+
+/** Profiles selectable by name (`--profile`). */
+const PROFILES: ReadonlyMap<string, Profile> = new Map([
+  ['default', defaultProfile],
+  [defaultProfile.name, defaultProfile],
+]);
+
+export function profileNames(): string[] {
+  return [...PROFILES.keys()];
+}
+
+function resolveProfile(p: string | Profile | undefined): Profile | undefined {
+  if (p === undefined || typeof p !== 'string') return p;
+  const found = PROFILES.get(p);
+  if (!found) throw new TypeError(`unknown profile ${JSON.stringify(p)} (known: ${profileNames().join(', ')})`);
+  return found;
+}
+
+export interface StartDeviceOptions {
+  transport: 'memory' | 'udp';
+  /** UDP bind address, default 127.0.0.1. */
+  host?: string;
+  /** UDP port, default 8111; 0 picks a free one (see `Device.address`). */
+  port?: number;
+  /** 'memory' (nothing persisted) or a store file. Default: the file at defaultStorePath(). */
+  store?: 'memory' | { path: string };
+  attestation?: AttestationMode;
+  /** What the device is: a profile name (see profileNames()) or a Profile. Default: the default profile. */
+  profile?: string | Profile;
+  /** Seeded randomness + deterministic signatures: the same seed gives byte-identical runs. */
+  seed?: string;
+  presence?: { mode?: PresenceMode; delayMs?: number; timeoutMs?: number };
+  /** How long after power-up authenticatorReset is allowed (CTAP 2.1 §6.6), passed to the authenticator. */
+  resetWindowMs?: number;
+  logger?: Logger;
+}
+
+export interface Device {
+  /** Where a UDP device listens (the real port when 0 was asked for). Undefined for memory. */
+  readonly address?: { host: string; port: number };
+  /** A new in-process client pipe (memory transport only). */
+  connect(): ClientPipe;
+  readonly authenticator: Authenticator;
+  /** The user-presence port: change mode / delay while running. */
+  readonly presence: ConfigurablePresence;
+  /** Drop volatile state, reload persistent state, restart the reset window (as unplug + replug). */
+  powerCycle(): Promise<void>;
+  /** Stop: release the socket, abort pending requests. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** CTAP command byte → short name (authenticatorGetInfo → getInfo). */
+const COMMAND_NAMES = new Map<number, string>(
+  Object.entries(CtapCommand).map(([name, code]) => [code, name[13]!.toLowerCase() + name.slice(14)]),
+);
+
+export function commandName(code: number | undefined): string {
+  if (code === undefined) return 'empty';
+  return COMMAND_NAMES.get(code) ?? `unknown(0x${code.toString(16).padStart(2, '0')})`;
+}
+
+function cidHex(cid: number): string {
+  return (cid >>> 0).toString(16).padStart(8, '0');
+}
+
+export async function startDevice(opts: StartDeviceOptions): Promise<Device> {
+  const log = opts.logger ?? silentLogger();
+  const scheduler = realScheduler;
+  const root = opts.seed !== undefined ? createSeededRng(opts.seed) : createRandomRng();
+  // Independent streams: CID allocation draws must not shift credential keys in a seeded run.
+  const rng = root.fork('authenticator');
+  const hidRng = root.fork('ctaphid');
+  const crypto = createCrypto({ rng: rng.fork('crypto'), deterministic: opts.seed !== undefined });
+  const storeOpt = opts.store ?? { path: defaultStorePath() };
+  const store = storeOpt === 'memory' ? createMemoryStore() : createFileStore(storeOpt.path);
+  const presence = createPresence({ scheduler, ...opts.presence });
+  const env: Env = { scheduler, rng, crypto, store, presence };
+
+  // A corrupt or unreadable store rejects here, before any socket is bound, with the store's own message.
+  const profile = resolveProfile(opts.profile);
+  const authenticator = await createAuthenticator({
+    env,
+    ...(profile !== undefined ? { profile } : {}),
+    ...(opts.attestation !== undefined ? { attestation: opts.attestation } : {}),
+    ...(opts.resetWindowMs !== undefined ? { resetWindowMs: opts.resetWindowMs } : {}),
+    onInternalError(err, command) {
+      log.error({ err, cmd: commandName(command) }, 'internal error while handling a CTAP command (answered CTAP1_ERR_OTHER)');
+    },
+  });
+
+  let cycling: Promise<void> | undefined;
+
+  const app: HidApplication = {
+    async cbor(payload: Uint8Array, ctx: RequestContext): Promise<Uint8Array> {
+      if (cycling) await cycling;
+      const cmd = commandName(payload[0]);
+      const t0 = scheduler.now();
+      let status: number = CtapStatus.CTAP1_ERR_OTHER;
+      try {
+        const out = await authenticator.handleCbor(payload, ctx);
+        status = out[0] ?? CtapStatus.CTAP1_ERR_OTHER;
+        return out;
+      } catch (e) {
+        if (isCtapError(e)) {
+          status = e.status;
+          throw e;
+        }
+        status = CtapStatus.CTAP1_ERR_OTHER;
+        log.error({ err: e, cid: cidHex(ctx.channel), cmd }, 'internal error while handling a CTAP command');
+        return new Uint8Array([CtapStatus.CTAP1_ERR_OTHER]);
+      } finally {
+        const ms = Math.round((scheduler.now() - t0) * 10) / 10;
+        log.info({ cid: cidHex(ctx.channel), cmd, status: statusName(status), ms }, 'ctap');
+      }
+    },
+  };
+
+  let transport: ReportTransport;
+  let address: { host: string; port: number } | undefined;
+  let connect: () => ClientPipe;
+  let onPowerCycleDatagram: ((peer: string) => void) | undefined;
+  if (opts.transport === 'udp') {
+    const udp = await createUdpTransport({
+      host: opts.host ?? DEFAULT_UDP_HOST,
+      port: opts.port ?? DEFAULT_UDP_PORT,
+      onIgnored: (size, peer) => log.debug({ peer, size }, 'ignored a datagram that is not a 64-byte report'),
+    });
+    udp.onControl((event, peer) => {
+      if (event === 'power-cycle') onPowerCycleDatagram?.(peer);
+    });
+    transport = udp;
+    address = udp.address;
+    connect = () => {
+      throw new Error(`connect() is for the memory transport; connect to udp://${udp.address.host}:${udp.address.port}`);
+    };
+  } else if (opts.transport === 'memory') {
+    const mem = createMemoryTransport();
+    transport = mem.device;
+    connect = mem.connect;
+  } else {
+    throw new TypeError(`unknown transport ${JSON.stringify(opts.transport)} (expected 'memory' or 'udp')`);
+  }
+
+  const trace = log.isLevelEnabled('trace');
+  const hid = new CtapHidDevice({
+    app,
+    scheduler,
+    rng: hidRng,
+    send(report, peer) {
+      if (trace) log.trace({ peer, dir: 'out', hex: toHex(report) }, 'report');
+      transport.send(report, peer);
+    },
+    onError(err: unknown, source: HidErrorSource) {
+      log.error({ err, source }, 'CTAPHID internal error');
+    },
+  });
+  transport.onReport((report, peer) => {
+    if (trace) log.trace({ peer, dir: 'in', hex: toHex(report) }, 'report');
+    hid.handleReport(report, peer);
+  });
+
+  async function powerCycle(): Promise<void> {
+    if (cycling) return cycling;
+    // The UDP "cable" stays plugged: its clients do not re-INIT, so their channels survive.
+    hid.powerCycle({ keepChannels: opts.transport === 'udp' });
+    const run = (async () => {
+      try {
+        await authenticator.powerCycle();
+      } finally {
+        cycling = undefined;
+      }
+    })();
+    cycling = run;
+    log.info('power cycle');
+    return run;
+  }
+
+  onPowerCycleDatagram = (peer) => {
+    log.info({ peer }, 'power-cycle datagram');
+    powerCycle().catch((err: unknown) => log.error({ err }, 'power cycle failed'));
+  };
+
+  let closing: Promise<void> | undefined;
+  const device: Device = {
+    ...(address ? { address } : {}),
+    connect: () => connect(),
+    authenticator,
+    presence,
+    powerCycle,
+    close() {
+      closing ??= (async () => {
+        hid.close();
+        await transport.close();
+      })();
+      return closing;
+    },
+  };
+  return Object.freeze(device);
+}
