@@ -44,7 +44,7 @@ export const CtapHidError = {
 } as const;
 export type CtapHidErrorCode = (typeof CtapHidError)[keyof typeof CtapHidError];
 
-/** CTAPHID_KEEPALIVE status byte, CTAP 2.1 §11.2.9.2.1. */
+/** CTAPHID_KEEPALIVE status byte, CTAP 2.1 §11.2.9.1.7. */
 export const KeepaliveStatus = { PROCESSING: 1, UPNEEDED: 2 } as const;
 export type KeepaliveStatus = (typeof KeepaliveStatus)[keyof typeof KeepaliveStatus];
 
