@@ -1,0 +1,115 @@
+/**
+ * The CTAP2 authenticator: a pure state machine over the Env ports. The CTAPHID layer hands it
+ * `command byte || CBOR` and sends back `status || CBOR`.
+ */
+import { equal } from '../bytes.ts';
+import { buildAttestationChain } from '../attestation/chain.ts';
+import type { GetInfoResponse } from '../messages/getInfo.ts';
+import { commandTable } from './commands.ts';
+import type { HandlerContext } from './context.ts';
+import { CREDENTIAL_ID_LENGTH } from './credentialId.ts';
+import { DeviceState } from './deviceState.ts';
+import { createDispatcher } from './dispatch.ts';
+import { CoseAlg, type Env, type RequestContext } from './env.ts';
+import { buildInfo } from './handlers/getInfo.ts';
+import { defaultProfile, type Profile } from './profile.ts';
+import { STATE_SCHEMA_VERSION, type AttestationMaterial, type PersistentState } from './state.ts';
+
+export type AttestationMode = 'none' | 'self' | 'basic';
+
+export interface AuthenticatorOptions {
+  env: Env;
+  profile?: Profile;
+  /** Attestation of new credentials. Default 'basic' (packed, x5c from the device's local test CA). */
+  attestation?: AttestationMode;
+  /** CTAP 2.1 §6.6: reset is allowed only this long after power-up. Default 10 000 ms. */
+  resetWindowMs?: number;
+  /** Receives any unexpected error (a bug or a failing port) that was answered with CTAP1_ERR_OTHER. */
+  onInternalError?: (error: unknown, command: number | undefined) => void;
+}
+
+export interface Authenticator {
+  /** payload = command byte || CBOR; returns status || CBOR. Never throws. */
+  handleCbor(payload: Uint8Array, ctx: RequestContext): Promise<Uint8Array>;
+  /** Drop volatile state (stateful commands; the reset window restarts), reload persistent state from the store. */
+  powerCycle(): Promise<void>;
+  /** What getInfo returns now, typed. */
+  info(): GetInfoResponse;
+  readonly profile: Profile;
+}
+
+export const DEFAULT_RESET_WINDOW_MS = 10_000;
+
+function checkProfile(p: Profile): void {
+  if (p.aaguid.length !== 16) throw new TypeError(`profile ${p.name}: aaguid must be 16 bytes`);
+  if (p.algorithms.length === 0) throw new TypeError(`profile ${p.name}: at least one algorithm is required`);
+  for (const alg of p.algorithms) {
+    if (alg !== CoseAlg.ES256 && alg !== CoseAlg.EdDSA) throw new TypeError(`profile ${p.name}: unsupported algorithm ${alg}`);
+  }
+  if (p.maxCredentialIdLength < CREDENTIAL_ID_LENGTH) {
+    throw new TypeError(`profile ${p.name}: maxCredentialIdLength must be at least ${CREDENTIAL_ID_LENGTH}`);
+  }
+}
+
+function newAttestation(env: Env, aaguid: Uint8Array): AttestationMaterial {
+  const chain = buildAttestationChain(env.crypto, aaguid);
+  return { aaguid: aaguid.slice(), privateKey: chain.attestationPrivateKey, certChain: [...chain.certChain] };
+}
+
+/** A fresh device: new master key, attestation chain for the profile's AAGUID, no credentials. */
+function initialState(env: Env, profile: Profile): PersistentState {
+  const masterKey = env.rng.randomBytes(32);
+  return {
+    schemaVersion: STATE_SCHEMA_VERSION,
+    masterKey,
+    attestation: newAttestation(env, profile.aaguid),
+    residentCredentials: [],
+    counters: new Map(),
+    nextSeq: 0,
+  };
+}
+
+export async function createAuthenticator(opts: AuthenticatorOptions): Promise<Authenticator> {
+  const {
+    env,
+    profile = defaultProfile,
+    attestation = 'basic',
+    resetWindowMs = DEFAULT_RESET_WINDOW_MS,
+    onInternalError,
+  } = opts;
+  checkProfile(profile);
+  const device = new DeviceState(env, () => initialState(env, profile));
+
+  const powerUp = async (): Promise<void> => {
+    await device.powerUp();
+    // A store written for another AAGUID (the profile changed): issue a certificate for the current one.
+    if (!equal(device.persistent.attestation.aaguid, profile.aaguid)) {
+      await device.commit({ ...device.persistent, attestation: newAttestation(env, profile.aaguid) });
+    }
+  };
+  await powerUp();
+
+  const context = (request: RequestContext): HandlerContext => ({ env, profile, attestation, resetWindowMs, device, request });
+  const dispatch = createDispatcher({
+    table: commandTable,
+    device,
+    context,
+    ...(onInternalError ? { onInternalError } : {}),
+  });
+
+  // One request at a time (the CTAPHID layer already serialises transactions; this keeps in-process callers
+  // from interleaving state updates).
+  let queue: Promise<unknown> = Promise.resolve();
+  const serialize = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = queue.then(fn, fn);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+
+  return Object.freeze({
+    profile,
+    handleCbor: (payload: Uint8Array, ctx: RequestContext) => serialize(() => dispatch(payload, ctx)),
+    powerCycle: () => serialize(powerUp),
+    info: () => buildInfo(profile, device.persistent),
+  });
+}

@@ -1,0 +1,123 @@
+/** authenticatorMakeCredential (0x01), CTAP 2.1 §6.1.2, for a device without PIN or built-in UV. */
+import { equal } from '../../bytes.ts';
+import { CtapStatus } from '../../constants/status.ts';
+import { CtapError } from '../../errors.ts';
+import { PUBLIC_KEY, type PubKeyCredParam } from '../../messages/entities.ts';
+import type { MakeCredentialRequest, MakeCredentialResponse } from '../../messages/makeCredential.ts';
+import { buildAuthData } from '../../webauthn/authData.ts';
+import { encodeCoseKey } from '../../webauthn/cose.ts';
+import { AuthDataFlag } from '../../webauthn/flags.ts';
+import type { HandlerContext } from '../context.ts';
+import { wrapCredentialId } from '../credentialId.ts';
+import type { CoseAlg, KeyPair } from '../env.ts';
+import type { Profile } from '../profile.ts';
+import type { ResidentCredential } from '../state.ts';
+import { attest, attestedAaguid } from '../steps/attestation.ts';
+import { locateCredential, rpIdHashOf } from '../steps/credentials.ts';
+import { collectUserPresence, requireUserPresence } from '../steps/presence.ts';
+import { checkCredentialListLimits, checkPinUvAuthParams } from '../steps/requestChecks.ts';
+
+/**
+ * CTAP 2.1 §6.1.2 step 3: the chosen algorithm is the first element (in the RP's order) that the authenticator
+ * supports; every element was already validated by the parser. None → CTAP2_ERR_UNSUPPORTED_ALGORITHM.
+ */
+function chooseAlgorithm(profile: Profile, params: PubKeyCredParam[]): CoseAlg {
+  for (const p of params) {
+    if (p.type !== PUBLIC_KEY || p.alg === undefined) continue;
+    const alg = profile.algorithms.find((a) => a === p.alg);
+    if (alg !== undefined) return alg;
+  }
+  throw new CtapError(CtapStatus.CTAP2_ERR_UNSUPPORTED_ALGORITHM, 'no supported algorithm in pubKeyCredParams');
+}
+
+/** CTAP 2.1 §6.1.2 step 5: options processing. Returns the effective "rk". */
+function checkOptions(profile: Profile, req: MakeCredentialRequest): boolean {
+  const { rk, up, uv } = req.options;
+  // Step 5: "If the "uv" option is true then: if the authenticator does not support a built-in user
+  // verification method end the operation by returning CTAP2_ERR_INVALID_OPTION." (none here)
+  if (uv === true) throw new CtapError(CtapStatus.CTAP2_ERR_INVALID_OPTION, 'no built-in user verification');
+  // Step 5: "rk" present but the rk option ID absent from getInfo → CTAP2_ERR_UNSUPPORTED_OPTION.
+  if (rk !== undefined && !profile.options.rk) {
+    throw new CtapError(CtapStatus.CTAP2_ERR_UNSUPPORTED_OPTION, 'discoverable credentials are not supported');
+  }
+  // Step 5: "If the "up" option is false, end the operation by returning CTAP2_ERR_INVALID_OPTION."
+  if (up === false) throw new CtapError(CtapStatus.CTAP2_ERR_INVALID_OPTION, 'makeCredential requires user presence');
+  return rk ?? false;
+}
+
+/**
+ * CTAP 2.1 §6.1.2 step 17: store a discoverable credential; one with the same (rp.id, user.id) is overwritten;
+ * no room → CTAP2_ERR_KEY_STORE_FULL.
+ */
+async function storeResident(h: HandlerContext, record: Omit<ResidentCredential, 'seq'>): Promise<void> {
+  const s = h.device.persistent;
+  const others = s.residentCredentials.filter((c) => !(c.rpId === record.rpId && equal(c.user.id, record.user.id)));
+  if (others.length >= h.profile.residentCredentialCapacity) {
+    throw new CtapError(CtapStatus.CTAP2_ERR_KEY_STORE_FULL, 'no room for another discoverable credential');
+  }
+  await h.device.commit({
+    ...s,
+    residentCredentials: [...others, { ...record, seq: s.nextSeq }],
+    nextSeq: s.nextSeq + 1,
+  });
+}
+
+export async function makeCredential(h: HandlerContext, req: MakeCredentialRequest): Promise<MakeCredentialResponse> {
+  checkCredentialListLimits(h.profile, req.excludeList, 'excludeList');
+  checkPinUvAuthParams(req); // steps 1–2
+  const alg = chooseAlgorithm(h.profile, req.pubKeyCredParams); // step 3
+  const rk = checkOptions(h.profile, req); // steps 4–5
+  // Step 9: "If the authenticator is not enterprise attestation capable ... return CTAP1_ERR_INVALID_PARAMETER."
+  if (req.enterpriseAttestation !== undefined) {
+    throw new CtapError(CtapStatus.CTAP1_ERR_INVALID_PARAMETER, 'enterprise attestation is not supported');
+  }
+  const rpId = req.rp.id;
+  const rpIdHash = rpIdHashOf(h, rpId);
+
+  // Step 12: a listed credential created by this authenticator and bound to rp.id → collect UP (so the list
+  // cannot be probed silently), then CTAP2_ERR_CREDENTIAL_EXCLUDED whatever the outcome of the touch.
+  if (req.excludeList?.some((d) => locateCredential(h, rpId, rpIdHash, d) !== undefined)) {
+    await collectUserPresence(h, 'makeCredential', rpId);
+    throw new CtapError(CtapStatus.CTAP2_ERR_CREDENTIAL_EXCLUDED, 'a credential in excludeList exists on this device');
+  }
+
+  // Step 14: "up" is true (it cannot be false here): request UP; declined or timed out → OPERATION_DENIED.
+  await requireUserPresence(h, 'makeCredential', rpId);
+  // Step 15: extensions: none are supported, unknown ones are ignored.
+
+  // Step 16: the new key pair. Steps 17/18: discoverable or not, the credential ID is the wrapped key.
+  const keyPair: KeyPair = h.env.crypto.generateKeyPair(alg);
+  const credentialId = wrapCredentialId(h.env.crypto, h.env.rng, h.device.persistent.masterKey, rpIdHash, {
+    alg,
+    privateKey: keyPair.privateKey,
+    resident: rk,
+    credProtect: 0,
+  });
+  if (rk) {
+    const record: Omit<ResidentCredential, 'seq'> = {
+      credentialId,
+      rpId,
+      user: req.user,
+      alg,
+      privateKey: keyPair.privateKey,
+      signCount: 0,
+    };
+    if (req.rp.name !== undefined) record.rpName = req.rp.name;
+    await storeResident(h, record);
+  }
+
+  // WebAuthn L3 §6.1: UP set, AT set with the attested credential data; per-credential counters start at 0.
+  const authData = buildAuthData({
+    rpIdHash,
+    flags: AuthDataFlag.UP,
+    signCount: 0,
+    attestedCredentialData: {
+      aaguid: attestedAaguid(h),
+      credentialId,
+      credentialPublicKey: encodeCoseKey(alg, keyPair.publicKey),
+    },
+  });
+  // Step 19: attestation statement.
+  const { fmt, attStmt } = attest(h, keyPair, authData, req.clientDataHash);
+  return { fmt, authData, attStmt };
+}

@@ -1,0 +1,25 @@
+/** authenticatorReset (0x07), CTAP 2.1 §6.6. */
+import { CtapStatus } from '../../constants/status.ts';
+import { CtapError } from '../../errors.ts';
+import type { HandlerContext } from '../context.ts';
+import { requireUserPresenceOrTimeout } from '../steps/presence.ts';
+
+export async function reset(h: HandlerContext): Promise<void> {
+  // CTAP 2.1 §6.6: "If the request comes after 10 seconds of powering up, the authenticator returns
+  // CTAP2_ERR_NOT_ALLOWED" (the window is configurable, default 10 s).
+  if (h.env.scheduler.now() - h.device.powerUpAt > h.resetWindowMs) {
+    throw new CtapError(CtapStatus.CTAP2_ERR_NOT_ALLOWED, 'reset is only allowed right after power-up');
+  }
+  // CTAP 2.1 §6.6: user presence is required; declined → OPERATION_DENIED, timeout → USER_ACTION_TIMEOUT.
+  await requireUserPresenceOrTimeout(h, 'reset');
+  // Wipe every credential: discoverable ones are deleted, and a new master key makes every earlier credential
+  // ID (discoverable or not) unusable; counters go with them. AAGUID and attestation chain are kept.
+  const s = h.device.persistent;
+  await h.device.commit({
+    ...s,
+    masterKey: h.env.rng.randomBytes(32),
+    residentCredentials: [],
+    counters: new Map(),
+    nextSeq: 0,
+  });
+}

@@ -1,0 +1,163 @@
+/**
+ * Persistent state: what the device *holds* across power cycles (DESIGN.md "Persistent state").
+ * Treated as an immutable value: every mutation builds a new PersistentState, which DeviceState.commit()
+ * saves first and adopts second, so memory never runs ahead of the store (write-ahead, CHECKLIST G12).
+ * Encoded as one CBOR map with text keys and a schema version; decoded leniently (our own data).
+ */
+import { decodeLenient, encode, type CborValue } from '../cbor.ts';
+import { EmulatorError } from '../errors.ts';
+import type { UserEntity } from '../messages/entities.ts';
+import { CoseAlg } from './env.ts';
+
+export const STATE_SCHEMA_VERSION = 1;
+
+export interface ResidentCredential {
+  credentialId: Uint8Array;
+  rpId: string;
+  rpName?: string;
+  user: UserEntity;
+  alg: CoseAlg;
+  privateKey: Uint8Array;
+  signCount: number;
+  /** Creation sequence number: larger is newer (CTAP 2.1 §6.2.2: "sorted by creation time, newest first"). */
+  seq: number;
+}
+
+export interface AttestationMaterial {
+  /** AAGUID the certificate was issued for. */
+  aaguid: Uint8Array;
+  privateKey: Uint8Array;
+  /** [attestation certificate, CA certificate], DER. */
+  certChain: Uint8Array[];
+}
+
+export interface PersistentState {
+  schemaVersion: typeof STATE_SCHEMA_VERSION;
+  /** 32-byte AES-256-GCM key wrapping every credential ID. */
+  masterKey: Uint8Array;
+  attestation: AttestationMaterial;
+  residentCredentials: readonly ResidentCredential[];
+  /** Sign counters of non-resident credentials, keyed by hex(SHA-256(credentialId)). */
+  counters: ReadonlyMap<string, number>;
+  /** Next creation sequence number. */
+  nextSeq: number;
+}
+
+export function encodeState(s: PersistentState): Uint8Array {
+  return encode({
+    schemaVersion: s.schemaVersion,
+    masterKey: s.masterKey,
+    attestation: { aaguid: s.attestation.aaguid, privateKey: s.attestation.privateKey, certChain: s.attestation.certChain },
+    residentCredentials: s.residentCredentials.map((c) => ({
+      credentialId: c.credentialId,
+      rpId: c.rpId,
+      rpName: c.rpName,
+      user: { id: c.user.id, name: c.user.name, displayName: c.user.displayName },
+      alg: c.alg,
+      privateKey: c.privateKey,
+      signCount: c.signCount,
+      seq: c.seq,
+    })),
+    counters: new Map([...s.counters].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    nextSeq: s.nextSeq,
+  } as CborValue);
+}
+
+function corrupt(message: string, cause?: unknown): EmulatorError {
+  return new EmulatorError('EMU_ERR_STATE_CORRUPT', `stored authenticator state is invalid: ${message}`, { cause });
+}
+
+type Reader = (key: string) => unknown;
+
+function reader(v: unknown, what: string): Reader {
+  if (!(v instanceof Map)) throw corrupt(`${what} is not a map`);
+  return (key) => v.get(key);
+}
+
+function bytesOf(v: unknown, what: string, length?: number): Uint8Array {
+  if (!(v instanceof Uint8Array) || (length !== undefined && v.length !== length)) {
+    throw corrupt(`${what} is not ${length ?? 'a'}${length === undefined ? '' : '-byte'} byte string`);
+  }
+  return new Uint8Array(v);
+}
+
+function uintOf(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw corrupt(`${what} is not an unsigned integer`);
+  return v;
+}
+
+function textOf(v: unknown, what: string): string {
+  if (typeof v !== 'string') throw corrupt(`${what} is not text`);
+  return v;
+}
+
+function optionalText(v: unknown, what: string): string | undefined {
+  return v === undefined ? undefined : textOf(v, what);
+}
+
+function algOf(v: unknown, what: string): CoseAlg {
+  if (v !== CoseAlg.ES256 && v !== CoseAlg.EdDSA) throw corrupt(`${what} is not a supported algorithm`);
+  return v;
+}
+
+function decodeResident(v: unknown, i: number): ResidentCredential {
+  const what = `residentCredentials[${i}]`;
+  const r = reader(v, what);
+  const u = reader(r('user'), `${what}.user`);
+  const user: UserEntity = { id: bytesOf(u('id'), `${what}.user.id`) };
+  const name = optionalText(u('name'), `${what}.user.name`);
+  if (name !== undefined) user.name = name;
+  const displayName = optionalText(u('displayName'), `${what}.user.displayName`);
+  if (displayName !== undefined) user.displayName = displayName;
+  const cred: ResidentCredential = {
+    credentialId: bytesOf(r('credentialId'), `${what}.credentialId`),
+    rpId: textOf(r('rpId'), `${what}.rpId`),
+    user,
+    alg: algOf(r('alg'), `${what}.alg`),
+    privateKey: bytesOf(r('privateKey'), `${what}.privateKey`, 32),
+    signCount: uintOf(r('signCount'), `${what}.signCount`),
+    seq: uintOf(r('seq'), `${what}.seq`),
+  };
+  const rpName = optionalText(r('rpName'), `${what}.rpName`);
+  if (rpName !== undefined) cred.rpName = rpName;
+  return cred;
+}
+
+/** Parse stored bytes; throws EmulatorError (EMU_ERR_STATE_CORRUPT / EMU_ERR_STATE_VERSION) on anything unexpected. */
+export function decodeState(bytes: Uint8Array): PersistentState {
+  let raw: unknown;
+  try {
+    raw = decodeLenient(bytes);
+  } catch (e) {
+    throw corrupt('not CBOR', e);
+  }
+  const r = reader(raw, 'state');
+  const version = uintOf(r('schemaVersion'), 'schemaVersion');
+  if (version !== STATE_SCHEMA_VERSION) {
+    throw new EmulatorError(
+      'EMU_ERR_STATE_VERSION',
+      `stored authenticator state has schema version ${version}, this build reads ${STATE_SCHEMA_VERSION}`,
+    );
+  }
+  const a = reader(r('attestation'), 'attestation');
+  const chain = a('certChain');
+  if (!Array.isArray(chain) || chain.length === 0) throw corrupt('attestation.certChain is not a non-empty array');
+  const residents = r('residentCredentials');
+  if (!Array.isArray(residents)) throw corrupt('residentCredentials is not an array');
+  const countersRaw = r('counters');
+  if (!(countersRaw instanceof Map)) throw corrupt('counters is not a map');
+  const counters = new Map<string, number>();
+  for (const [k, v] of countersRaw) counters.set(textOf(k, 'counters key'), uintOf(v, `counters[${String(k)}]`));
+  return {
+    schemaVersion: STATE_SCHEMA_VERSION,
+    masterKey: bytesOf(r('masterKey'), 'masterKey', 32),
+    attestation: {
+      aaguid: bytesOf(a('aaguid'), 'attestation.aaguid', 16),
+      privateKey: bytesOf(a('privateKey'), 'attestation.privateKey', 32),
+      certChain: chain.map((c, i) => bytesOf(c, `attestation.certChain[${i}]`)),
+    },
+    residentCredentials: residents.map(decodeResident),
+    counters,
+    nextSeq: uintOf(r('nextSeq'), 'nextSeq'),
+  };
+}

@@ -1,0 +1,86 @@
+/** authenticatorMakeCredential (0x01) request parsing and response encoding, CTAP 2.1 §6.1. */
+import { encode, type CborMap, type CborValue } from '../cbor.ts';
+import { arrayOf, bytes, optional, required, uint } from './fields.ts';
+import {
+  clientDataHash,
+  credentialList,
+  extensionsMap,
+  pubKeyCredParam,
+  requestOptions,
+  rpEntity,
+  userEntity,
+  type CredentialDescriptor,
+  type PubKeyCredParam,
+  type RequestOptions,
+  type RpEntity,
+  type UserEntity,
+} from './entities.ts';
+
+/** Request map keys, CTAP 2.1 §6.1 (authenticatorMakeCredential parameters). */
+export const MakeCredentialKey = {
+  clientDataHash: 0x01,
+  rp: 0x02,
+  user: 0x03,
+  pubKeyCredParams: 0x04,
+  excludeList: 0x05,
+  extensions: 0x06,
+  options: 0x07,
+  pinUvAuthParam: 0x08,
+  pinUvAuthProtocol: 0x09,
+  enterpriseAttestation: 0x0a,
+} as const;
+
+/** Response map keys, CTAP 2.1 §6.1 (authenticatorMakeCredential response). */
+export const MakeCredentialResponseKey = { fmt: 0x01, authData: 0x02, attStmt: 0x03 } as const;
+
+export interface MakeCredentialRequest {
+  clientDataHash: Uint8Array;
+  rp: RpEntity;
+  user: UserEntity;
+  pubKeyCredParams: PubKeyCredParam[];
+  excludeList?: CredentialDescriptor[];
+  extensions?: Map<string, CborValue>;
+  options: RequestOptions;
+  pinUvAuthParam?: Uint8Array;
+  pinUvAuthProtocol?: number;
+  enterpriseAttestation?: number;
+}
+
+export interface MakeCredentialResponse {
+  fmt: string;
+  authData: Uint8Array;
+  attStmt: Record<string, CborValue>;
+}
+
+export function parseMakeCredentialRequest(m: CborMap): MakeCredentialRequest {
+  const K = MakeCredentialKey;
+  const req: MakeCredentialRequest = {
+    clientDataHash: required(m, K.clientDataHash, clientDataHash, 'clientDataHash'),
+    rp: required(m, K.rp, rpEntity, 'rp'),
+    user: required(m, K.user, userEntity, 'user'),
+    pubKeyCredParams: required(m, K.pubKeyCredParams, arrayOf(pubKeyCredParam), 'pubKeyCredParams'),
+    options: optional(m, K.options, requestOptions, 'options') ?? {},
+  };
+  const excludeList = optional(m, K.excludeList, credentialList, 'excludeList');
+  if (excludeList !== undefined) req.excludeList = excludeList;
+  const extensions = optional(m, K.extensions, extensionsMap, 'extensions');
+  if (extensions !== undefined) req.extensions = extensions;
+  const pinUvAuthParam = optional(m, K.pinUvAuthParam, bytes, 'pinUvAuthParam');
+  if (pinUvAuthParam !== undefined) req.pinUvAuthParam = pinUvAuthParam;
+  const pinUvAuthProtocol = optional(m, K.pinUvAuthProtocol, uint, 'pinUvAuthProtocol');
+  if (pinUvAuthProtocol !== undefined) req.pinUvAuthProtocol = pinUvAuthProtocol;
+  const ea = optional(m, K.enterpriseAttestation, uint, 'enterpriseAttestation');
+  if (ea !== undefined) req.enterpriseAttestation = ea;
+  return req;
+}
+
+export function encodeMakeCredentialResponse(res: MakeCredentialResponse): Uint8Array {
+  const K = MakeCredentialResponseKey;
+  return encode(
+    new Map<number, CborValue>([
+      [K.fmt, res.fmt],
+      [K.authData, res.authData],
+      [K.attStmt, res.attStmt],
+    ]),
+  );
+}
