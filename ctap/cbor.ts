@@ -125,7 +125,9 @@ export function decodeCanonical(bytes: Uint8Array, maxDepth = MAX_CBOR_DEPTH): C
   if (bytes.length === 0) throw invalid('empty input');
   let value: unknown;
   try {
-    value = decoder.decode(bytes);
+    // cbor-x caches a DataView as a property on the buffer it decodes: decode a private copy so callers'
+    // arrays stay plain (and comparable) Uint8Arrays.
+    value = decoder.decode(bytes.slice());
   } catch (e) {
     throw invalid('malformed CBOR', e);
   }
@@ -142,5 +144,5 @@ export function decodeCanonical(bytes: Uint8Array, maxDepth = MAX_CBOR_DEPTH): C
 
 /** Lenient decode for data vfido wrote itself (store files): no canonical check, any depth. */
 export function decodeLenient(bytes: Uint8Array): unknown {
-  return decoder.decode(bytes);
+  return decoder.decode(bytes.slice());
 }
