@@ -13,7 +13,7 @@ import { createDispatcher } from './dispatch.ts';
 import { CoseAlg, type Env, type RequestContext } from './env.ts';
 import { buildInfo } from './handlers/getInfo.ts';
 import { defaultProfile, type Profile } from './profile.ts';
-import { STATE_SCHEMA_VERSION, type AttestationMaterial, type PersistentState } from './state.ts';
+import { FALLBACK_UV_DEFAULTS, STATE_SCHEMA_VERSION, type AttestationMaterial, type PersistentState } from './state.ts';
 
 export type AttestationMode = 'none' | 'self' | 'basic';
 
@@ -56,6 +56,21 @@ function newAttestation(env: Env, aaguid: Uint8Array): AttestationMaterial {
   return { aaguid: aaguid.slice(), privateKey: chain.attestationPrivateKey, certChain: [...chain.certChain] };
 }
 
+/** PIN / UV members of a fresh (or reset) device, from the profile. */
+export function userVerificationDefaults(
+  profile: Profile,
+): Pick<PersistentState, 'pinRetries' | 'uvRetries' | 'forcePinChange' | 'minPinLength' | 'alwaysUv' | 'templates' | 'uvCountSinceLastPinEntry'> {
+  return {
+    pinRetries: profile.pin?.maxPinRetries ?? FALLBACK_UV_DEFAULTS.maxPinRetries,
+    uvRetries: profile.uv?.maxUvRetries ?? FALLBACK_UV_DEFAULTS.maxUvRetries,
+    forcePinChange: false,
+    minPinLength: profile.pin?.minPinLength ?? FALLBACK_UV_DEFAULTS.minPinLength,
+    alwaysUv: profile.options.alwaysUv,
+    templates: [],
+    uvCountSinceLastPinEntry: 0,
+  };
+}
+
 /** A fresh device: new master key, attestation chain for the profile's AAGUID, no credentials. */
 function initialState(env: Env, profile: Profile): PersistentState {
   const masterKey = env.rng.randomBytes(32);
@@ -66,6 +81,7 @@ function initialState(env: Env, profile: Profile): PersistentState {
     residentCredentials: [],
     counters: new Map(),
     nextSeq: 0,
+    ...userVerificationDefaults(profile),
   };
 }
 

@@ -39,6 +39,16 @@ export interface Crypto {
   aeadSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array;
   /** AES-256-GCM open; undefined when authentication fails. */
   aeadOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array | undefined;
+  /**
+   * P-256 ECDH: the 32-byte x-coordinate of privateKey · peer. `peerPublicKey` is an uncompressed point
+   * (0x04 || x || y); undefined when it is not a valid point on the curve (CTAP 2.1 §6.5.6: → INVALID_PARAMETER).
+   */
+  ecdhP256(privateKey: Uint8Array, peerPublicKey: Uint8Array): Uint8Array | undefined;
+  /** AES-256-CBC without padding; the input length must be a multiple of 16 (else throws RangeError). */
+  aes256CbcEncrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  aes256CbcDecrypt(key: Uint8Array, iv: Uint8Array, ciphertext: Uint8Array): Uint8Array;
+  /** HKDF-SHA-256 (RFC 5869). */
+  hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array;
 }
 
 /** Outcome of asking the user for presence (a touch). */
@@ -54,6 +64,64 @@ export interface PresenceRequest {
 
 export interface UserPresence {
   request(req: PresenceRequest): Promise<PresenceResult>;
+}
+
+/** Built-in user verification modalities vfido simulates. */
+export type UvModality = 'fingerprint' | 'face';
+
+/** Outcome of one built-in UV attempt, as the (simulated) sensor reports it. */
+export type UvOutcome =
+  /** The sample matched this enrolled template. */
+  | { result: 'match'; templateId: Uint8Array }
+  /** A sample was taken and matched no enrolled template (`closest`: the template it was wrongly compared to, if any). */
+  | { result: 'mismatch'; closest?: Uint8Array }
+  /** No finger / face was presented before the sensor gave up (user action timeout). */
+  | { result: 'no-sample' }
+  /** The sensor failed (hardware error). */
+  | { result: 'sensor-error' };
+
+export interface UvRequest {
+  command: string;
+  modality: UvModality;
+  /** Enrolled templates of that modality the sample is compared against. */
+  templates: readonly { id: Uint8Array; name?: string }[];
+  rpId?: string;
+  signal: AbortSignal;
+}
+
+/** lastEnrollSampleStatus codes, CTAP 2.1 §6.7.2 (authenticatorBioEnrollment). */
+export const EnrollSampleStatus = {
+  CTAP2_ENROLL_FEEDBACK_FP_GOOD: 0x00,
+  CTAP2_ENROLL_FEEDBACK_FP_TOO_HIGH: 0x01,
+  CTAP2_ENROLL_FEEDBACK_FP_TOO_LOW: 0x02,
+  CTAP2_ENROLL_FEEDBACK_FP_TOO_LEFT: 0x03,
+  CTAP2_ENROLL_FEEDBACK_FP_TOO_RIGHT: 0x04,
+  CTAP2_ENROLL_FEEDBACK_FP_TOO_FAST: 0x05,
+  CTAP2_ENROLL_FEEDBACK_FP_TOO_SLOW: 0x06,
+  CTAP2_ENROLL_FEEDBACK_FP_POOR_QUALITY: 0x07,
+  CTAP2_ENROLL_FEEDBACK_FP_TOO_SKEWED: 0x08,
+  CTAP2_ENROLL_FEEDBACK_FP_TOO_SHORT: 0x09,
+  CTAP2_ENROLL_FEEDBACK_FP_MERGE_FAILURE: 0x0a,
+  CTAP2_ENROLL_FEEDBACK_FP_EXISTS: 0x0b,
+  CTAP2_ENROLL_FEEDBACK_NO_USER_ACTIVITY: 0x0d,
+  CTAP2_ENROLL_FEEDBACK_NO_USER_PRESENCE_TRANSITION: 0x0e,
+} as const;
+
+export interface EnrollSampleRequest {
+  modality: 'fingerprint';
+  templateId: Uint8Array;
+  /** From the request's timeoutMilliseconds, if any. */
+  timeoutMs?: number;
+  signal: AbortSignal;
+}
+
+/** One enrollment sample: a lastEnrollSampleStatus code, or no sample at all before the timeout. */
+export type EnrollSampleResult = { status: number } | { result: 'timeout' };
+
+/** The biometric sensor (fingerprint and/or face). Absent from Env = the device has no built-in UV. */
+export interface UserVerification {
+  verify(req: UvRequest): Promise<UvOutcome>;
+  captureEnrollSample(req: EnrollSampleRequest): Promise<EnrollSampleResult>;
 }
 
 /** Persistent storage of the whole persistent state, as one opaque CBOR-encodable value. */
@@ -80,4 +148,6 @@ export interface Env {
   crypto: Crypto;
   store: Store;
   presence: UserPresence;
+  /** The simulated biometric sensor; absent on devices without built-in user verification. */
+  verification?: UserVerification;
 }

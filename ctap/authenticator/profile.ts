@@ -15,6 +15,43 @@ export interface ProfileOptions {
   rk: boolean;
   /** Capable of testing user presence. */
   up: boolean;
+  /** CTAP 2.1 §6.4 makeCredUvNotRqd: non-discoverable credentials may be made without UV even when protected. */
+  makeCredUvNotRqd: boolean;
+  /** Factory value of alwaysUv (authenticatorConfig may toggle it later; reset restores it). */
+  alwaysUv: boolean;
+}
+
+/** clientPIN support (CTAP 2.1 §6.5). Absent from a profile = no clientPin option, no pinUvAuthToken. */
+export interface ProfilePin {
+  /** pinUvAuthProtocols, most preferred first, e.g. [2, 1]. */
+  protocols: (1 | 2)[];
+  /** Factory minimum PIN length in Unicode code points (default 4). */
+  minPinLength: number;
+  /** Maximum (and initial) pinRetries: 8. */
+  maxPinRetries: number;
+  /** pinUvAuthToken initial usage time limit (USB: 30 s). */
+  tokenInitialUseMs: number;
+  /** pinUvAuthToken maximum usage period (≤ 10 min). */
+  tokenMaxUsageMs: number;
+}
+
+/** Built-in user verification (a simulated biometric sensor). Absent = no `uv` option. */
+export interface ProfileUv {
+  /** Modalities the device has; the first is the one used for verification while it has enrolled templates. */
+  modalities: ('fingerprint' | 'face')[];
+  /** Maximum (and initial) uvRetries, e.g. 5. */
+  maxUvRetries: number;
+  /** getInfo preferredPlatformUvAttempts (> 0). */
+  preferredPlatformUvAttempts: number;
+  /** Maximum enrolled templates (all modalities together). */
+  templateCapacity: number;
+  /** Fingerprint enrollment (authenticatorBioEnrollment): present when 'fingerprint' is a modality. */
+  fingerprint?: {
+    /** 1 = touch, 2 = swipe. */
+    kind: 1 | 2;
+    maxCaptureSamplesRequiredForEnroll: number;
+    maxTemplateFriendlyName: number;
+  };
 }
 
 export interface Profile {
@@ -35,6 +72,8 @@ export interface Profile {
   residentCredentialCapacity: number;
   /** Supported extension identifiers (none implemented yet). */
   extensions: string[];
+  pin?: ProfilePin;
+  uv?: ProfileUv;
 }
 
 /**
@@ -50,7 +89,7 @@ export const defaultProfile: Profile = Object.freeze({
   aaguid: fromHex('5646494f2d304c2e9b1a7e3c1d0a2b41'),
   versions: ['FIDO_2_0', 'FIDO_2_1'],
   algorithms: [CoseAlg.ES256, CoseAlg.EdDSA],
-  options: Object.freeze({ plat: false, rk: true, up: true }),
+  options: Object.freeze({ plat: false, rk: true, up: true, makeCredUvNotRqd: false, alwaysUv: false }),
   maxMsgSize: HID_MAX_MESSAGE_SIZE,
   maxCredentialCountInList: 8,
   maxCredentialIdLength: 128,

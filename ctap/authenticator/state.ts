@@ -31,6 +31,19 @@ export interface AttestationMaterial {
   certChain: Uint8Array[];
 }
 
+/** An enrolled biometric template (fingerprint via bioEnrollment, face via configuration / control API). */
+export interface Template {
+  id: Uint8Array;
+  modality: 'fingerprint' | 'face';
+  friendlyName?: string;
+}
+
+/** The PIN as CTAP 2.1 §6.5.5.5 stores it: LEFT(SHA-256(pin), 16), plus its length in code points. */
+export interface StoredPin {
+  hash: Uint8Array;
+  codePoints: number;
+}
+
 export interface PersistentState {
   schemaVersion: typeof STATE_SCHEMA_VERSION;
   /** 32-byte AES-256-GCM key wrapping every credential ID. */
@@ -41,6 +54,22 @@ export interface PersistentState {
   counters: ReadonlyMap<string, number>;
   /** Next creation sequence number. */
   nextSeq: number;
+  /** Current PIN; undefined = no PIN set. */
+  pin?: StoredPin;
+  /** CTAP 2.1 §6.5.2.2 pinRetries (persistent; decremented before each comparison). */
+  pinRetries: number;
+  /** uvRetries of built-in user verification (persistent). */
+  uvRetries: number;
+  /** CTAP 2.1 §6.5 forcePINChange. */
+  forcePinChange: boolean;
+  /** Current minimum PIN length in code points (raised by authenticatorConfig; reset restores the profile's). */
+  minPinLength: number;
+  /** Current alwaysUv setting (factory value from the profile). */
+  alwaysUv: boolean;
+  /** Enrolled biometric templates, all modalities. */
+  templates: readonly Template[];
+  /** CTAP 2.2 uvCountSinceLastPinEntry: built-in UV successes since the last PIN entry. */
+  uvCountSinceLastPinEntry: number;
 }
 
 export function encodeState(s: PersistentState): Uint8Array {
@@ -60,6 +89,14 @@ export function encodeState(s: PersistentState): Uint8Array {
     })),
     counters: new Map([...s.counters].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
     nextSeq: s.nextSeq,
+    pin: s.pin ? { hash: s.pin.hash, codePoints: s.pin.codePoints } : undefined,
+    pinRetries: s.pinRetries,
+    uvRetries: s.uvRetries,
+    forcePinChange: s.forcePinChange,
+    minPinLength: s.minPinLength,
+    alwaysUv: s.alwaysUv,
+    templates: s.templates.map((t) => ({ id: t.id, modality: t.modality, friendlyName: t.friendlyName })),
+    uvCountSinceLastPinEntry: s.uvCountSinceLastPinEntry,
   } as CborValue);
 }
 
@@ -123,6 +160,32 @@ function decodeResident(v: unknown, i: number): ResidentCredential {
   return cred;
 }
 
+function boolOf(v: unknown, what: string): boolean {
+  if (typeof v !== 'boolean') throw corrupt(`${what} is not a boolean`);
+  return v;
+}
+
+function decodeTemplate(v: unknown, i: number): Template {
+  const what = `templates[${i}]`;
+  const r = reader(v, what);
+  const modality = r('modality');
+  if (modality !== 'fingerprint' && modality !== 'face') throw corrupt(`${what}.modality is not fingerprint or face`);
+  const t: Template = { id: bytesOf(r('id'), `${what}.id`), modality };
+  const friendlyName = optionalText(r('friendlyName'), `${what}.friendlyName`);
+  if (friendlyName !== undefined) t.friendlyName = friendlyName;
+  return t;
+}
+
+/** Defaults for the PIN / UV members, for a fresh device and after authenticatorReset. */
+export interface UserVerificationDefaults {
+  maxPinRetries: number;
+  maxUvRetries: number;
+  minPinLength: number;
+  alwaysUv: boolean;
+}
+
+export const FALLBACK_UV_DEFAULTS: UserVerificationDefaults = { maxPinRetries: 8, maxUvRetries: 5, minPinLength: 4, alwaysUv: false };
+
 /** Parse stored bytes; throws EmulatorError (EMU_ERR_STATE_CORRUPT / EMU_ERR_STATE_VERSION) on anything unexpected. */
 export function decodeState(bytes: Uint8Array): PersistentState {
   let raw: unknown;
@@ -159,5 +222,39 @@ export function decodeState(bytes: Uint8Array): PersistentState {
     residentCredentials: residents.map(decodeResident),
     counters,
     nextSeq: uintOf(r('nextSeq'), 'nextSeq'),
+    ...decodeUserVerification(r),
+  };
+}
+
+/**
+ * PIN / UV members. They were added to schema version 1 after its first release: a store written before
+ * them has none, and reads as a device with no PIN, full retries and no templates.
+ */
+function decodeUserVerification(r: Reader): Pick<
+  PersistentState,
+  'pin' | 'pinRetries' | 'uvRetries' | 'forcePinChange' | 'minPinLength' | 'alwaysUv' | 'templates' | 'uvCountSinceLastPinEntry'
+> {
+  const d = FALLBACK_UV_DEFAULTS;
+  const opt = <T>(key: string, parse: (v: unknown, what: string) => T, fallback: T): T => {
+    const v = r(key);
+    return v === undefined ? fallback : parse(v, key);
+  };
+  const pinRaw = r('pin');
+  let pin: StoredPin | undefined;
+  if (pinRaw !== undefined) {
+    const p = reader(pinRaw, 'pin');
+    pin = { hash: bytesOf(p('hash'), 'pin.hash', 16), codePoints: uintOf(p('codePoints'), 'pin.codePoints') };
+  }
+  const templatesRaw = r('templates');
+  if (templatesRaw !== undefined && !Array.isArray(templatesRaw)) throw corrupt('templates is not an array');
+  return {
+    ...(pin ? { pin } : {}),
+    pinRetries: opt('pinRetries', uintOf, d.maxPinRetries),
+    uvRetries: opt('uvRetries', uintOf, d.maxUvRetries),
+    forcePinChange: opt('forcePinChange', boolOf, false),
+    minPinLength: opt('minPinLength', uintOf, d.minPinLength),
+    alwaysUv: opt('alwaysUv', boolOf, d.alwaysUv),
+    templates: (templatesRaw ?? []).map(decodeTemplate),
+    uvCountSinceLastPinEntry: opt('uvCountSinceLastPinEntry', uintOf, 0),
   };
 }

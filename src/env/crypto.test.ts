@@ -204,3 +204,44 @@ describe('verify / publicKeyObject', () => {
     expect(Buffer.from(jwk.x!, 'base64url').toString('hex')).toBe(toHex(kp.publicKey.subarray(1, 33)));
   });
 });
+
+describe('PIN protocol primitives (ECDH P-256, AES-256-CBC, HKDF)', () => {
+  const rng = createSeededRng('pin-primitives');
+  const c = createCrypto({ rng });
+
+  it('ECDH agrees with node:crypto ECDH on both sides and refuses off-curve points', () => {
+    const a = c.generateKeyPair(-7);
+    const peer = nc.createECDH('prime256v1');
+    peer.generateKeys();
+    const z = c.ecdhP256(a.privateKey, new Uint8Array(peer.getPublicKey()))!;
+    expect(Buffer.from(z)).toEqual(peer.computeSecret(Buffer.from(a.publicKey)));
+    const bad = new Uint8Array(a.publicKey);
+    bad[64] = bad[64]! ^ 1;
+    expect(c.ecdhP256(a.privateKey, bad)).toBeUndefined();
+    expect(c.ecdhP256(a.privateKey, a.publicKey.subarray(0, 33))).toBeUndefined();
+  });
+
+  it('AES-256-CBC without padding matches node:crypto and refuses partial blocks', () => {
+    const key = new Uint8Array(32).fill(3);
+    const iv = new Uint8Array(16).fill(9);
+    const pt = new Uint8Array(64).map((_, i) => i);
+    const ct = c.aes256CbcEncrypt(key, iv, pt);
+    const ref = nc.createCipheriv('aes-256-cbc', key, iv).setAutoPadding(false);
+    expect(Buffer.from(ct)).toEqual(Buffer.concat([ref.update(pt), ref.final()]));
+    expect(c.aes256CbcDecrypt(key, iv, ct)).toEqual(pt);
+    expect(() => c.aes256CbcEncrypt(key, iv, new Uint8Array(15))).toThrow(RangeError);
+  });
+
+  /** RFC 5869 test case 1. */
+  it('HKDF-SHA-256 matches RFC 5869 A.1', () => {
+    const okm = c.hkdfSha256(
+      new Uint8Array(22).fill(0x0b),
+      Uint8Array.from(Buffer.from('000102030405060708090a0b0c', 'hex')),
+      Uint8Array.from(Buffer.from('f0f1f2f3f4f5f6f7f8f9', 'hex')),
+      42,
+    );
+    expect(Buffer.from(okm).toString('hex')).toBe(
+      '3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865',
+    );
+  });
+});

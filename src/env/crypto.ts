@@ -151,7 +151,36 @@ export function createCrypto({ rng, deterministic = false }: CryptoOptions): Cry
         return undefined; // authentication failed
       }
     },
+    ecdhP256(privateKey: Uint8Array, peerPublicKey: Uint8Array): Uint8Array | undefined {
+      expectLength(privateKey, 32, 'ecdhP256: private key');
+      if (peerPublicKey.length !== 65 || peerPublicKey[0] !== 0x04) return undefined;
+      try {
+        const ecdh = nc.createECDH('prime256v1');
+        ecdh.setPrivateKey(privateKey);
+        // OpenSSL rejects points that are not on the curve (and the point at infinity).
+        return u8(ecdh.computeSecret(peerPublicKey));
+      } catch {
+        return undefined;
+      }
+    },
+    aes256CbcEncrypt: (key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array): Uint8Array =>
+      aesCbc(true, key, iv, plaintext),
+    aes256CbcDecrypt: (key: Uint8Array, iv: Uint8Array, ciphertext: Uint8Array): Uint8Array =>
+      aesCbc(false, key, iv, ciphertext),
+    hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+      return new Uint8Array(nc.hkdfSync('sha256', ikm, salt, info, length));
+    },
   });
+}
+
+/** AES-256-CBC without padding (CTAP 2.1 §6.5.6/§6.5.7 PIN protocols): input must be whole blocks. */
+function aesCbc(encrypt: boolean, key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array {
+  expectLength(key, 32, 'AES-256-CBC key');
+  expectLength(iv, 16, 'AES-256-CBC iv');
+  if (data.length % 16 !== 0) throw new RangeError(`AES-256-CBC: ${data.length} bytes is not a multiple of the block size`);
+  const c = encrypt ? nc.createCipheriv('aes-256-cbc', key, iv) : nc.createDecipheriv('aes-256-cbc', key, iv);
+  c.setAutoPadding(false);
+  return u8(Buffer.concat([c.update(data), c.final()]));
 }
 
 /** A node:crypto public KeyObject from a COSE-style raw public key (ES256 uncompressed point, Ed25519 32 bytes). */
