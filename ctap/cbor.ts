@@ -53,8 +53,17 @@ function invalid(message: string, cause?: unknown): CtapError {
   return new CtapError(CtapStatus.CTAP2_ERR_INVALID_CBOR, message, { cause });
 }
 
+/** Encoded map keys, memoised: CTAP uses a small, fixed vocabulary of keys, and sorting needs their bytes. */
+const keyBytesCache = new Map<CborKey, Uint8Array>();
+const KEY_CACHE_LIMIT = 4096;
+
 function keyBytes(k: CborKey): Uint8Array {
-  return asU8(encoder.encode(k));
+  let b = keyBytesCache.get(k);
+  if (b === undefined) {
+    b = new Uint8Array(encoder.encode(k));
+    if (keyBytesCache.size < KEY_CACHE_LIMIT) keyBytesCache.set(k, b);
+  }
+  return b;
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
