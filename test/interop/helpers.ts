@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startDevice, type AttestationMode, type Device } from '../../src/device.ts';
+import { startDevice, type Device, type StartDeviceOptions } from '../../src/device.ts';
 import { decodeStoreFile } from '../../src/env/fileStore.ts';
 import { decodeState } from '../../ctap/authenticator/state.ts';
 import type { Profile } from '../../ctap/authenticator/profile.ts';
@@ -149,7 +149,7 @@ export interface BuiltDriver {
 }
 
 /**
- * Compile test/interop/libfido2/{vfido_udp.c,driver.c} against the system libfido2 into a fresh temp dir.
+ * Compile test/interop/libfido2/{vfido_udp.c,driver.c,driver_uv.c} against the system libfido2 into a fresh temp dir.
  * Rejects with the setup hint when pkg-config, libfido2-dev or gcc are missing.
  */
 export async function buildLibfido2Driver(): Promise<BuiltDriver> {
@@ -173,6 +173,7 @@ export async function buildLibfido2Driver(): Promise<BuiltDriver> {
       path,
       join(src, 'vfido_udp.c'),
       join(src, 'driver.c'),
+      join(src, 'driver_uv.c'),
       ...flags.stdout.trim().split(/\s+/).filter(Boolean),
     ],
     60_000,
@@ -197,14 +198,15 @@ export interface InteropDevice {
   close(): Promise<void>;
 }
 
+/** startDevice options an interop test may choose (profile, attestation, sensor script, …); the transport is fixed. */
+export type InteropDeviceOptions = Omit<StartDeviceOptions, 'transport' | 'host' | 'port' | 'store'>;
+
 /**
  * An in-process vfido device on a free UDP port on 127.0.0.1. With 'basic' attestation (the device default)
  * it persists to a store file in a temp dir, and the attestation CA is read back from that file: the trust
  * root comes from the device's own state, not from the x5c it sends on the wire.
  */
-export async function openInteropDevice(
-  opts: { attestation?: AttestationMode; resetWindowMs?: number; seed?: string } = {},
-): Promise<InteropDevice> {
+export async function openInteropDevice(opts: InteropDeviceOptions = {}): Promise<InteropDevice> {
   const dir = await mkdtemp(join(tmpdir(), 'vfido-interop-'));
   const basic = (opts.attestation ?? 'basic') === 'basic';
   const storePath = join(dir, 'device.vfido');

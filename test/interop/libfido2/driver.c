@@ -2,7 +2,7 @@
  * vfido-fido2: drive a vfido device over UDP with libfido2 (through vfido_udp.c) and print one JSON object
  * per check on stdout: {"check": "...", "ok": true|false, "detail": {...}}. Exit status 1 if a check failed.
  *
- *   vfido-fido2 info|make_cred|get_assert|exclude PORT [HOST]
+ *   vfido-fido2 info|make_cred|get_assert|exclude|pin|uv|bio PORT [HOST]
  *
  * info        fido_dev_open (CTAPHID INIT + getInfo), fido_dev_get_cbor_info
  * make_cred   ES256 and EdDSA, rk and not; attestation checked with fido_cred_verify (packed x5c) or
@@ -10,6 +10,7 @@
  * get_assert  per algorithm: a new credential in the allow list, fido_assert_verify with its public key;
  *             then 3 discoverable credentials fetched without allow list (libfido2 calls getNextAssertion)
  * exclude     makeCredential with the credential in the exclude list -> FIDO_ERR_CREDENTIAL_EXCLUDED
+ * pin, uv, bio  PIN, built-in UV and fingerprint enrollment: see driver_uv.c
  *
  * VFIDO_FIDO2_DEBUG=1 in the environment turns on libfido2's debug log (stderr).
  */
@@ -26,19 +27,16 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "driver.h"
 #include "vfido_udp.h"
 
-#define TIMEOUT_MS 10000
-#define FLAG_UP 0x01
-#define FLAG_UV 0x04
-#define FLAG_AT 0x40
 #define DISCOVERABLE_COUNT 3
 
 static int failures;
 
 /* ---- JSON output ------------------------------------------------------------------------------------ */
 
-static void put_str(FILE *f, const char *s)
+void put_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; s != NULL && *s != '\0'; s++) {
@@ -53,16 +51,7 @@ static void put_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-struct check {
-	char name[128];
-	FILE *f; /* detail members, comma separated */
-	char *buf;
-	size_t len;
-	int members;
-	char error[512]; /* first failure, empty if none */
-};
-
-static void check_begin(struct check *c, const char *fmt, ...)
+void check_begin(struct check *c, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -77,7 +66,7 @@ static void check_begin(struct check *c, const char *fmt, ...)
 }
 
 /* Record a failure (the first one is reported). Returns false so callers can `return fail(...)`. */
-static bool fail(struct check *c, const char *fmt, ...)
+bool fail(struct check *c, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -89,12 +78,12 @@ static bool fail(struct check *c, const char *fmt, ...)
 	return false;
 }
 
-static bool fail_fido(struct check *c, const char *what, int r)
+bool fail_fido(struct check *c, const char *what, int r)
 {
 	return fail(c, "%s: %s (%d)", what, fido_strerr(r), r);
 }
 
-static void key(struct check *c, const char *k)
+void key(struct check *c, const char *k)
 {
 	if (c->members++ > 0)
 		fputc(',', c->f);
@@ -102,7 +91,7 @@ static void key(struct check *c, const char *k)
 	fputc(':', c->f);
 }
 
-static void j_str(struct check *c, const char *k, const char *v)
+void j_str(struct check *c, const char *k, const char *v)
 {
 	key(c, k);
 	if (v == NULL)
@@ -111,19 +100,19 @@ static void j_str(struct check *c, const char *k, const char *v)
 		put_str(c->f, v);
 }
 
-static void j_int(struct check *c, const char *k, long long v)
+void j_int(struct check *c, const char *k, long long v)
 {
 	key(c, k);
 	fprintf(c->f, "%lld", v);
 }
 
-static void j_bool(struct check *c, const char *k, bool v)
+void j_bool(struct check *c, const char *k, bool v)
 {
 	key(c, k);
 	fputs(v ? "true" : "false", c->f);
 }
 
-static void j_hex(struct check *c, const char *k, const unsigned char *p, size_t n)
+void j_hex(struct check *c, const char *k, const unsigned char *p, size_t n)
 {
 	key(c, k);
 	fputc('"', c->f);
@@ -132,14 +121,14 @@ static void j_hex(struct check *c, const char *k, const unsigned char *p, size_t
 	fputc('"', c->f);
 }
 
-static void j_flags(struct check *c, const char *k, unsigned flags)
+void j_flags(struct check *c, const char *k, unsigned flags)
 {
 	key(c, k);
 	fprintf(c->f, "{\"up\":%s,\"uv\":%s,\"at\":%s,\"raw\":%u}", (flags & FLAG_UP) ? "true" : "false",
 	    (flags & FLAG_UV) ? "true" : "false", (flags & FLAG_AT) ? "true" : "false", flags);
 }
 
-static void check_end(struct check *c)
+void check_end(struct check *c)
 {
 	bool ok = c->error[0] == '\0';
 
@@ -157,7 +146,7 @@ static void check_end(struct check *c)
 
 /* ---- helpers ---------------------------------------------------------------------------------------- */
 
-static void random_fill(unsigned char *p, size_t n)
+void random_fill(unsigned char *p, size_t n)
 {
 	if (getrandom(p, n, 0) != (ssize_t)n) {
 		perror("getrandom");
@@ -166,7 +155,7 @@ static void random_fill(unsigned char *p, size_t n)
 }
 
 /* An RP ID no other check uses, so checks sharing one device do not see each other's credentials. */
-static void unique_rp_id(char *out, size_t len, const char *prefix)
+void unique_rp_id(char *out, size_t len, const char *prefix)
 {
 	unsigned char r[4];
 
@@ -179,7 +168,7 @@ static const char *alg_name(int type)
 	return type == COSE_ES256 ? "ES256" : type == COSE_EDDSA ? "EdDSA" : "?";
 }
 
-static fido_dev_t *open_device(struct check *c, const char *host, unsigned port)
+fido_dev_t *open_device(struct check *c, const char *host, unsigned port)
 {
 	fido_dev_t *dev;
 	int r;
@@ -197,7 +186,7 @@ static fido_dev_t *open_device(struct check *c, const char *host, unsigned port)
 	return dev;
 }
 
-static void close_device(fido_dev_t **dev)
+void close_device(fido_dev_t **dev)
 {
 	if (*dev == NULL)
 		return;
@@ -233,7 +222,7 @@ static int make_cred(fido_dev_t *dev, int type, bool rk, const char *rp_id, cons
 }
 
 /* fido_assert_verify(assert, idx) with the public key of `cred`. */
-static int verify_with(const fido_assert_t *assert, size_t idx, const fido_cred_t *cred)
+int verify_with(const fido_assert_t *assert, size_t idx, const fido_cred_t *cred)
 {
 	int type = fido_cred_type(cred);
 	const unsigned char *ptr = fido_cred_pubkey_ptr(cred);
@@ -284,7 +273,7 @@ static int get_assert(fido_dev_t *dev, const char *rp_id, const fido_cred_t *all
 	return FIDO_OK;
 }
 
-static bool same_bytes(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen)
+bool same_bytes(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen)
 {
 	return a != NULL && b != NULL && alen == blen && memcmp(a, b, alen) == 0;
 }
@@ -606,7 +595,7 @@ int main(int argc, char **argv)
 	int init = FIDO_DISABLE_U2F_FALLBACK; /* a failed getInfo must fail the open, not degrade to U2F */
 
 	if (argc < 3 || argc > 4) {
-		fprintf(stderr, "usage: %s info|make_cred|get_assert|exclude PORT [HOST]\n", argv[0]);
+		fprintf(stderr, "usage: %s info|make_cred|get_assert|exclude|pin|uv|bio PORT [HOST]\n", argv[0]);
 		return 2;
 	}
 	port = strtoul(argv[2], &end, 10);
@@ -628,6 +617,12 @@ int main(int argc, char **argv)
 		cmd_get_assert(host, (unsigned)port);
 	else if (strcmp(argv[1], "exclude") == 0)
 		cmd_exclude(host, (unsigned)port);
+	else if (strcmp(argv[1], "pin") == 0)
+		cmd_pin(host, (unsigned)port);
+	else if (strcmp(argv[1], "uv") == 0)
+		cmd_uv(host, (unsigned)port);
+	else if (strcmp(argv[1], "bio") == 0)
+		cmd_bio(host, (unsigned)port);
 	else {
 		fprintf(stderr, "unknown subcommand '%s'\n", argv[1]);
 		return 2;

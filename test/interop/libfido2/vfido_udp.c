@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 struct vfido_udp {
@@ -153,4 +154,34 @@ int vfido_udp_dev_open(fido_dev_t *dev, const char *host, unsigned port)
 	if (snprintf(path, sizeof(path), "udp:%s:%u", host, port) >= (int)sizeof(path))
 		return FIDO_ERR_INVALID_ARGUMENT;
 	return fido_dev_open(dev, path);
+}
+
+/* The SoloKeys simulator's power-cycle datagram (transports/udp.ts POWER_CYCLE_DATAGRAM). */
+static const unsigned char power_cycle_magic[VFIDO_UDP_REPORT_LEN] = {
+	0xac, 0x10, 0x52, 0xca, 0x95, 0xe5, 0x69, 0xde, 0x69, 0xe0, 0x2e, 0xbf, 0xf3, 0x33, 0x48, 0x5f,
+	0x13, 0xf9, 0xb2, 0xda, 0x34, 0xc5, 0xa8, 0xa3, 0x40, 0x52, 0x66, 0x97, 0xa9, 0xab, 0x2e, 0x0b,
+	0x39, 0x4d, 0x8d, 0x04, 0x97, 0x3c, 0x13, 0x40, 0x05, 0xbe, 0x1a, 0x01, 0x40, 0xbf, 0xf6, 0x04,
+	0x5b, 0xb2, 0x6e, 0xb7, 0x7a, 0x73, 0xea, 0xa4, 0x78, 0x13, 0xf6, 0xb4, 0x9a, 0x72, 0x50, 0xdc,
+};
+
+int vfido_udp_power_cycle(const char *host, unsigned port, int settle_ms)
+{
+	char path[300];
+	struct vfido_udp *h;
+	struct timespec ts;
+	ssize_t n;
+
+	if (snprintf(path, sizeof(path), "udp:%s:%u", host, port) >= (int)sizeof(path))
+		return -1;
+	if ((h = udp_open(path)) == NULL)
+		return -1;
+	n = send(h->fd, power_cycle_magic, sizeof(power_cycle_magic), 0);
+	udp_close(h);
+	if (n != (ssize_t)sizeof(power_cycle_magic))
+		return -1;
+	ts.tv_sec = settle_ms / 1000;
+	ts.tv_nsec = (long)(settle_ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+	return 0;
 }

@@ -22,4 +22,8 @@ const fido_dev_io_t *vfido_udp_io(void);
  * Returns a FIDO_ERR_* / FIDO_OK code. */
 int vfido_udp_dev_open(fido_dev_t *dev, const char *host, unsigned port);
 
+/* Send the simulator power-cycle datagram (a 64-byte magic report; no reply) to HOST:PORT, then wait
+ * settle_ms for the device to act on it. Returns 0, or -1 if it could not be sent. */
+int vfido_udp_power_cycle(const char *host, unsigned port, int settle_ms);
+
 #endif /* VFIDO_UDP_H */
