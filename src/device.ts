@@ -3,9 +3,16 @@
  * real Env ports (clock, rng, crypto, store, presence) together, with logging around the seams.
  */
 import type { Logger } from 'pino';
-import type { Env, RequestContext } from '../ctap/authenticator/env.ts';
+import type { Env, RequestContext, Rng, Scheduler, UvModality } from '../ctap/authenticator/env.ts';
 import { createAuthenticator, type Authenticator, type AttestationMode } from '../ctap/authenticator/authenticator.ts';
-import { defaultProfile, type Profile } from '../ctap/authenticator/profile.ts';
+import {
+  defaultProfile,
+  faceProfile,
+  fingerprintFaceProfile,
+  fingerprintProfile,
+  pinlessProfile,
+  type Profile,
+} from '../ctap/authenticator/profile.ts';
 import { CtapHidDevice, type HidApplication, type HidErrorSource } from '../ctap/hid/device.ts';
 import { CtapCommand } from '../ctap/constants/commands.ts';
 import { CtapStatus, statusName } from '../ctap/constants/status.ts';
@@ -20,6 +27,7 @@ import { realScheduler } from './env/scheduler.ts';
 import { createMemoryStore } from './env/memoryStore.ts';
 import { createFileStore, defaultStorePath } from './env/fileStore.ts';
 import { createPresence, type ConfigurablePresence, type PresenceMode } from './env/presence.ts';
+import { createSensor, type SensorOptions, type SimulatedSensor } from './env/verification.ts';
 import { silentLogger } from './log.ts';
 
 export type { Authenticator, AttestationMode };
@@ -27,7 +35,7 @@ export type { Authenticator, AttestationMode };
 /** Profiles selectable by name (`--profile`). */
 const PROFILES: ReadonlyMap<string, Profile> = new Map([
   ['default', defaultProfile],
-  [defaultProfile.name, defaultProfile],
+  ...[defaultProfile, fingerprintProfile, faceProfile, fingerprintFaceProfile, pinlessProfile].map((p) => [p.name, p] as const),
 ]);
 
 export function profileNames(): string[] {
@@ -55,6 +63,11 @@ export interface StartDeviceOptions {
   /** Seeded randomness + deterministic signatures: the same seed gives byte-identical runs. */
   seed?: string;
   presence?: { mode?: PresenceMode; delayMs?: number; timeoutMs?: number };
+  /**
+   * The simulated biometric sensor: templates seeded at start (if absent), per-modality behaviour, enrollment
+   * samples. Only for a profile with built-in UV (which always gets a sensor; by default every attempt matches).
+   */
+  verification?: SensorOptions;
   /** How long after power-up authenticatorReset is allowed (CTAP 2.1 §6.6), passed to the authenticator. */
   resetWindowMs?: number;
   logger?: Logger;
@@ -68,6 +81,8 @@ export interface Device {
   readonly authenticator: Authenticator;
   /** The user-presence port: change mode / delay while running. */
   readonly presence: ConfigurablePresence;
+  /** The biometric sensor (script attempts, change policies, read the attempt history); iff the profile has uv. */
+  readonly sensor?: SimulatedSensor;
   /** Drop volatile state, reload persistent state, restart the reset window (as unplug + replug). */
   powerCycle(): Promise<void>;
   /** Stop: release the socket, abort pending requests. Idempotent. */
@@ -88,6 +103,57 @@ function cidHex(cid: number): string {
   return (cid >>> 0).toString(16).padStart(8, '0');
 }
 
+/** A sensor for a profile with built-in UV (default behaviour: every attempt matches); none otherwise. */
+function createDeviceSensor(
+  profile: Profile,
+  options: SensorOptions | undefined,
+  scheduler: Scheduler,
+  rng: Rng,
+): SimulatedSensor | undefined {
+  if (!profile.uv) {
+    if (options !== undefined) {
+      throw new TypeError(
+        `profile ${profile.name} has no built-in user verification: the verification option needs a profile with uv ` +
+          `(${profileNames().filter((n) => PROFILES.get(n)?.uv).join(', ') || 'none registered'})`,
+      );
+    }
+    return undefined;
+  }
+  for (const t of options?.templates ?? []) {
+    if (!profile.uv.modalities.includes(t.modality)) {
+      throw new TypeError(`profile ${profile.name} has no ${String(t.modality)} sensor (it has ${profile.uv.modalities.join(', ')})`);
+    }
+  }
+  return createSensor({ ...options, scheduler, rng });
+}
+
+/**
+ * Seed templates into the persistent state, as many of each (modality, name) as asked for and not yet stored:
+ * restarting a device on the same store file with the same options adds nothing.
+ */
+async function seedTemplates(
+  authenticator: Authenticator,
+  templates: readonly { modality: UvModality; name?: string }[],
+  log: Logger,
+): Promise<void> {
+  const key = (modality: string, name: string | undefined): string => JSON.stringify([modality, name ?? null]);
+  const stored = new Map<string, number>();
+  for (const t of authenticator.templates()) {
+    const k = key(t.modality, t.friendlyName);
+    stored.set(k, (stored.get(k) ?? 0) + 1);
+  }
+  for (const t of templates) {
+    const k = key(t.modality, t.name);
+    const have = stored.get(k) ?? 0;
+    if (have > 0) {
+      stored.set(k, have - 1);
+      continue;
+    }
+    await authenticator.enrollTemplate(t);
+    log.info({ modality: t.modality, name: t.name }, 'seeded a biometric template');
+  }
+}
+
 export async function startDevice(opts: StartDeviceOptions): Promise<Device> {
   const log = opts.logger ?? silentLogger();
   const scheduler = realScheduler;
@@ -99,10 +165,11 @@ export async function startDevice(opts: StartDeviceOptions): Promise<Device> {
   const storeOpt = opts.store ?? { path: defaultStorePath() };
   const store = storeOpt === 'memory' ? createMemoryStore() : createFileStore(storeOpt.path);
   const presence = createPresence({ scheduler, ...opts.presence });
-  const env: Env = { scheduler, rng, crypto, store, presence };
+  const profile = resolveProfile(opts.profile);
+  const sensor = createDeviceSensor(profile ?? defaultProfile, opts.verification, scheduler, root.fork('sensor'));
+  const env: Env = { scheduler, rng, crypto, store, presence, ...(sensor ? { verification: sensor } : {}) };
 
   // A corrupt or unreadable store rejects here, before any socket is bound, with the store's own message.
-  const profile = resolveProfile(opts.profile);
   const authenticator = await createAuthenticator({
     env,
     ...(profile !== undefined ? { profile } : {}),
@@ -112,6 +179,8 @@ export async function startDevice(opts: StartDeviceOptions): Promise<Device> {
       log.error({ err, cmd: commandName(command) }, 'internal error while handling a CTAP command (answered CTAP1_ERR_OTHER)');
     },
   });
+
+  await seedTemplates(authenticator, opts.verification?.templates ?? [], log);
 
   let cycling: Promise<void> | undefined;
 
@@ -211,6 +280,7 @@ export async function startDevice(opts: StartDeviceOptions): Promise<Device> {
     connect: () => connect(),
     authenticator,
     presence,
+    ...(sensor ? { sensor } : {}),
     powerCycle,
     close() {
       closing ??= (async () => {

@@ -4,6 +4,7 @@ export { createAuthenticator } from '../ctap/authenticator/authenticator.ts';
 export { CtapHidClient } from './client/ctaphid.ts';
 export { createLogger, type Logger, type LogLevel } from './log.ts';
 export { createPresence, type PresenceMode } from './env/presence.ts';
+export { createSensor, type SensorOptions, type SensorBehaviour, type SensorStep, type SimulatedSensor } from './env/verification.ts';
 export { connectUdp, POWER_CYCLE_DATAGRAM } from '../transports/udp.ts';
 export type { ClientPipe } from '../transports/memory.ts';
 export type { ReportTransport } from '../transports/types.ts';

@@ -10,10 +10,11 @@ import type { HandlerContext } from './context.ts';
 import { CREDENTIAL_ID_LENGTH } from './credentialId.ts';
 import { DeviceState } from './deviceState.ts';
 import { createDispatcher } from './dispatch.ts';
-import { CoseAlg, type Env, type RequestContext } from './env.ts';
+import { CoseAlg, type Env, type RequestContext, type UvModality } from './env.ts';
 import { buildInfo } from './handlers/getInfo.ts';
 import { defaultProfile, type Profile } from './profile.ts';
-import { FALLBACK_UV_DEFAULTS, STATE_SCHEMA_VERSION, type AttestationMaterial, type PersistentState } from './state.ts';
+import { FALLBACK_UV_DEFAULTS, STATE_SCHEMA_VERSION, type AttestationMaterial, type PersistentState, type Template } from './state.ts';
+import { enrollTemplateDirectly } from './templates.ts';
 
 export type AttestationMode = 'none' | 'self' | 'basic';
 
@@ -35,6 +36,14 @@ export interface Authenticator {
   powerCycle(): Promise<void>;
   /** What getInfo returns now, typed. */
   info(): GetInfoResponse;
+  /**
+   * Store a biometric template as if the user had enrolled it on the device (face templates, seeded
+   * fingerprints, scenarios, the control API); persisted before it resolves. Throws EmulatorError when the
+   * profile lacks the modality, the template store is full or the name is too long.
+   */
+  enrollTemplate(t: { modality: UvModality; name?: string }): Promise<Template>;
+  /** The enrolled templates (copies), all modalities, in enrollment order. */
+  templates(): Template[];
   readonly profile: Profile;
 }
 
@@ -127,5 +136,7 @@ export async function createAuthenticator(opts: AuthenticatorOptions): Promise<A
     handleCbor: (payload: Uint8Array, ctx: RequestContext) => serialize(() => dispatch(payload, ctx)),
     powerCycle: () => serialize(powerUp),
     info: () => buildInfo(profile, device.persistent),
+    enrollTemplate: (t: { modality: UvModality; name?: string }) => serialize(() => enrollTemplateDirectly(profile, device, t)),
+    templates: () => device.persistent.templates.map((t) => ({ ...t, id: t.id.slice() })),
   });
 }

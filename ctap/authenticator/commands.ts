@@ -3,10 +3,14 @@ import type { CborMap } from '../cbor.ts';
 import { CtapCommand } from '../constants/commands.ts';
 import { CtapStatus } from '../constants/status.ts';
 import { CtapError } from '../errors.ts';
+import { encodeBioEnrollmentResponse } from '../messages/bioEnrollment.ts';
+import { encodeClientPinResponse, parseClientPinRequest } from '../messages/clientPin.ts';
 import { encodeGetAssertionResponse, parseGetAssertionRequest } from '../messages/getAssertion.ts';
 import { encodeGetInfoResponse } from '../messages/getInfo.ts';
 import { encodeMakeCredentialResponse, parseMakeCredentialRequest } from '../messages/makeCredential.ts';
 import { command, noParams, type Command, type CommandTable } from './dispatch.ts';
+import { bioEnrollment } from './handlers/bioEnrollment.ts';
+import { clientPin } from './handlers/clientPin.ts';
 import { getAssertion } from './handlers/getAssertion.ts';
 import { getInfo } from './handlers/getInfo.ts';
 import { getNextAssertion } from './handlers/getNextAssertion.ts';
@@ -23,6 +27,17 @@ function requireParams<T>(parse: (m: CborMap) => T): (params: CborMap | undefine
 }
 
 const statusOnly = (): undefined => undefined;
+
+/**
+ * CTAP 2.1 §6.7 authenticatorBioEnrollment; §6.12: the FIDO_2_1_PRE prototype (0x40) has the same layout.
+ * The handler parses the map itself, after checking that the profile has the command at all.
+ */
+const bioEnrollmentCommand = command({
+  name: 'bioEnrollment',
+  parse: (params: CborMap | undefined) => params,
+  handle: bioEnrollment,
+  encode: encodeBioEnrollmentResponse,
+});
 
 export const commandTable: CommandTable = new Map<number, Command>([
   [
@@ -47,6 +62,10 @@ export const commandTable: CommandTable = new Map<number, Command>([
     CtapCommand.authenticatorGetInfo,
     command({ name: 'getInfo', parse: noParams, handle: getInfo, encode: encodeGetInfoResponse }),
   ],
+  [
+    CtapCommand.authenticatorClientPIN,
+    command({ name: 'clientPin', parse: requireParams(parseClientPinRequest), handle: clientPin, encode: encodeClientPinResponse }),
+  ],
   [CtapCommand.authenticatorReset, command({ name: 'reset', parse: noParams, handle: reset, encode: statusOnly })],
   [
     CtapCommand.authenticatorGetNextAssertion,
@@ -59,4 +78,6 @@ export const commandTable: CommandTable = new Map<number, Command>([
     }),
   ],
   [CtapCommand.authenticatorSelection, command({ name: 'selection', parse: noParams, handle: selection, encode: statusOnly })],
+  [CtapCommand.authenticatorBioEnrollment, bioEnrollmentCommand],
+  [CtapCommand.authenticatorBioEnrollmentPreview, bioEnrollmentCommand],
 ]);

@@ -1,7 +1,9 @@
 /**
  * DeviceState: the persistent state (loaded from / saved to the Store) plus the volatile state that a power
- * cycle drops: the stateful command (getNextAssertion continuation) and the time of power-up (reset window).
+ * cycle drops: the stateful command (getNextAssertion continuation), the PIN/UV session and the time of
+ * power-up (reset window).
  */
+import type { PinSession } from '../pin/session.ts';
 import type { CoseAlg, Env } from './env.ts';
 import { decodeState, encodeState, type PersistentState, type ResidentCredential } from './state.ts';
 
@@ -24,6 +26,8 @@ export interface GetAssertionState {
   rpIdHash: Uint8Array;
   clientDataHash: Uint8Array;
   userPresent: boolean;
+  /** UV was performed for the getAssertion (UV bit, user name / displayName in every response). */
+  userVerified: boolean;
   credentials: AssertionCandidate[];
   next: number;
   lastAt: number;
@@ -32,11 +36,26 @@ export interface GetAssertionState {
 /** Stateful commands (OpenSK's StatefulCommand); credMgmt enumeration joins here later. */
 export type StatefulCommand = GetAssertionState;
 
+/**
+ * CTAP 2.1 §6.7 (authenticatorBioEnrollment): the fingerprint enrollment in progress, between enrollBegin and
+ * the sample that completes it (or cancelCurrentEnrollment / the next enrollBegin). Volatile: a power cycle
+ * abandons it, as on a real key.
+ */
+export interface EnrollmentInProgress {
+  templateId: Uint8Array;
+  /** Good samples still needed. */
+  remainingSamples: number;
+}
+
 export class DeviceState {
   #persistent: PersistentState | undefined;
   /** scheduler.now() at the last power-up (creation or powerCycle). */
   powerUpAt = 0;
   stateful: StatefulCommand | undefined;
+  /** Volatile PIN/UV state (key-agreement keys, pinUvAuthToken, consecutive mismatches); see ctap/pin/session.ts. */
+  pin: PinSession | undefined;
+  /** Fingerprint enrollment in progress (authenticatorBioEnrollment), if any. */
+  enrollment: EnrollmentInProgress | undefined;
 
   constructor(
     private readonly env: Env,
@@ -60,6 +79,8 @@ export class DeviceState {
     }
     this.#persistent = state;
     this.stateful = undefined;
+    this.enrollment = undefined;
+    this.pin = undefined;
     this.powerUpAt = this.env.scheduler.now();
   }
 

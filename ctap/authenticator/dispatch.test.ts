@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createAuthenticator } from './authenticator.ts';
+import { pinlessProfile } from './profile.ts';
 import { encode } from '../cbor.ts';
 import { CtapCommand } from '../constants/commands.ts';
 import { CtapStatus } from '../constants/status.ts';
@@ -19,13 +20,23 @@ describe('dispatch (CTAP 2.1 §6, §8)', () => {
     expect(await send()).toEqual(new Uint8Array([CtapStatus.CTAP1_ERR_INVALID_COMMAND]));
   });
 
-  it.each([0x03, 0x05, 0x06, 0x09, 0x0a, 0x0c, 0x0d, 0x40, 0x41, 0xbf, 0xff])(
+  it.each([0x03, 0x05, 0x09, 0x0a, 0x0c, 0x0d, 0x40, 0x41, 0xbf, 0xff])(
     'unknown or unimplemented command %i → CTAP1_ERR_INVALID_COMMAND',
     async (cmd) => {
       const { send } = await setup();
       expect(await send(cmd)).toEqual(new Uint8Array([CtapStatus.CTAP1_ERR_INVALID_COMMAND]));
     },
   );
+
+  it('authenticatorClientPIN (0x06) is a command only on profiles with clientPin or built-in UV', async () => {
+    const { send } = await setup();
+    const params = encode(new Map([[2, 1]])); // getPINRetries
+    expect((await send(0x06, ...params))[0]).toBe(CtapStatus.CTAP2_OK);
+    const t = createTestEnv();
+    const pinless = await createAuthenticator({ env: t.env, profile: pinlessProfile });
+    const r = await pinless.handleCbor(new Uint8Array([0x06, ...params]), createTestRequest().ctx);
+    expect(r).toEqual(new Uint8Array([CtapStatus.CTAP1_ERR_INVALID_COMMAND]));
+  });
 
   it.each([
     ['truncated map', [0xa1, 0x01]],

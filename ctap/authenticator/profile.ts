@@ -76,25 +76,94 @@ export interface Profile {
   uv?: ProfileUv;
 }
 
+/** What every vfido USB profile shares (fresh arrays per profile). */
+function base() {
+  return {
+    versions: ['FIDO_2_0', 'FIDO_2_1'],
+    algorithms: [CoseAlg.ES256, CoseAlg.EdDSA] as CoseAlg[],
+    maxMsgSize: HID_MAX_MESSAGE_SIZE,
+    maxCredentialCountInList: 8,
+    maxCredentialIdLength: 128,
+    transports: ['usb'],
+    firmwareVersion: 1,
+    residentCredentialCapacity: 25,
+    extensions: [] as string[],
+  };
+}
+
+/** PIN support of every PIN-capable profile: protocols two then one, CTAP 2.1 defaults (USB token limits). */
+const PIN: ProfilePin = Object.freeze({
+  protocols: Object.freeze([2, 1]) as (1 | 2)[],
+  minPinLength: 4,
+  maxPinRetries: 8,
+  tokenInitialUseMs: 30_000,
+  tokenMaxUsageMs: 600_000,
+});
+
+const UV_COMMON = { maxUvRetries: 5, preferredPlatformUvAttempts: 3, templateCapacity: 5 } as const;
+const FINGERPRINT = Object.freeze({ kind: 1, maxCaptureSamplesRequiredForEnroll: 4, maxTemplateFriendlyName: 64 } as const);
+
+function profile(p: Omit<Profile, keyof ReturnType<typeof base> | 'options'> & { options: Partial<ProfileOptions> }): Profile {
+  return Object.freeze({
+    ...base(),
+    ...p,
+    options: Object.freeze({ plat: false, rk: true, up: true, makeCredUvNotRqd: true, alwaysUv: false, ...p.options }),
+  });
+}
+
 /**
- * A USB CTAP 2.1 roaming key without PIN or built-in UV: discoverable credentials, ES256 and EdDSA,
- * selection, reset. Decision on versions: CTAP 2.1 §6.4 makes `pinUvAuthToken` mandatory only when the
- * `clientPin` or `uv` option ID is present, and this profile advertises neither, so "FIDO_2_1" is listed
- * together with "FIDO_2_0" (clients that only speak 2.0 still recognise the key). "FIDO_2_1_PRE" is not
- * listed: it announces the preview bio/credMgmt commands (0x40/0x41), which are not implemented.
+ * The default: a PIN-capable USB CTAP 2.1 security key without built-in UV (like most keys sold): clientPin
+ * with protocols [2, 1], discoverable credentials, ES256 and EdDSA, makeCredUvNotRqd (non-discoverable
+ * credentials without UV even once a PIN is set). "FIDO_2_1_PRE" is not listed: no preview command is served.
  */
-export const defaultProfile: Profile = Object.freeze({
-  name: 'vfido-ctap21-usb',
-  // Fixed vfido AAGUID (random v4 UUID chosen once): 5646494f-2d30-4c2e-9b1a-7e3c1d0a2b41.
+export const defaultProfile: Profile = profile({
+  name: 'ctap21',
+  // Fixed vfido AAGUIDs (a random v4 UUID chosen once, last byte per model): 5646494f-2d30-4c2e-9b1a-7e3c1d0a2b41.
   aaguid: fromHex('5646494f2d304c2e9b1a7e3c1d0a2b41'),
-  versions: ['FIDO_2_0', 'FIDO_2_1'],
-  algorithms: [CoseAlg.ES256, CoseAlg.EdDSA],
-  options: Object.freeze({ plat: false, rk: true, up: true, makeCredUvNotRqd: false, alwaysUv: false }),
-  maxMsgSize: HID_MAX_MESSAGE_SIZE,
-  maxCredentialCountInList: 8,
-  maxCredentialIdLength: 128,
-  transports: ['usb'],
-  firmwareVersion: 1,
-  residentCredentialCapacity: 25,
-  extensions: [],
-}) as Profile;
+  options: {},
+  pin: PIN,
+});
+
+/** + a fingerprint sensor (authenticatorBioEnrollment, getPinUvAuthTokenUsingUvWithPermissions). */
+export const fingerprintProfile: Profile = profile({
+  name: 'ctap21-fingerprint',
+  aaguid: fromHex('5646494f2d304c2e9b1a7e3c1d0a2b42'),
+  options: {},
+  pin: PIN,
+  uv: Object.freeze({ ...UV_COMMON, modalities: Object.freeze(['fingerprint']) as UvModalityList, fingerprint: FINGERPRINT }),
+});
+
+/** + a face sensor. CTAP has no face enrollment command: face templates are seeded (start options, control API). */
+export const faceProfile: Profile = profile({
+  name: 'ctap21-face',
+  aaguid: fromHex('5646494f2d304c2e9b1a7e3c1d0a2b43'),
+  options: {},
+  pin: PIN,
+  uv: Object.freeze({ ...UV_COMMON, modalities: Object.freeze(['face']) as UvModalityList }),
+});
+
+/** + both sensors; fingerprint first (verification uses the first modality that has templates). */
+export const fingerprintFaceProfile: Profile = profile({
+  name: 'ctap21-fingerprint-face',
+  aaguid: fromHex('5646494f2d304c2e9b1a7e3c1d0a2b44'),
+  options: {},
+  pin: PIN,
+  uv: Object.freeze({
+    ...UV_COMMON,
+    modalities: Object.freeze(['fingerprint', 'face']) as UvModalityList,
+    fingerprint: FINGERPRINT,
+  }),
+});
+
+/**
+ * A CTAP 2.1 key with neither PIN nor built-in UV (no clientPin / pinUvAuthToken / uv options, no
+ * pinUvAuthProtocols, no authenticatorClientPIN): the device of issue 2, kept for "a key without UV" tests.
+ * CTAP 2.1 §6.4 makes pinUvAuthToken mandatory only when clientPin or uv is present, so "FIDO_2_1" stays listed.
+ */
+export const pinlessProfile: Profile = profile({
+  name: 'ctap21-nopin',
+  aaguid: fromHex('5646494f2d304c2e9b1a7e3c1d0a2b40'),
+  options: { makeCredUvNotRqd: false },
+});
+
+type UvModalityList = ('fingerprint' | 'face')[];

@@ -13,8 +13,16 @@ export const GetInfoKey = {
   maxCredentialIdLength: 0x08,
   transports: 0x09,
   algorithms: 0x0a,
+  forcePINChange: 0x0c,
+  minPINLength: 0x0d,
   firmwareVersion: 0x0e,
+  preferredPlatformUvAttempts: 0x11,
+  uvModality: 0x12,
   remainingDiscoverableCredentials: 0x14,
+  /** CTAP 2.2. */
+  uvCountSinceLastPinEntry: 0x17,
+  /** CTAP 2.2. */
+  maxPINLength: 0x1d,
 } as const;
 
 export interface GetInfoResponse {
@@ -30,8 +38,17 @@ export interface GetInfoResponse {
   maxCredentialIdLength: number;
   transports: string[];
   algorithms: { alg: number; type: 'public-key' }[];
+  /** Present on PIN-capable devices. */
+  forcePINChange?: boolean;
+  minPINLength?: number;
   firmwareVersion: number;
+  /** Present on devices with built-in UV. */
+  preferredPlatformUvAttempts?: number;
+  /** FIDO Registry user verification method bits (fingerprint 0x02, face 0x10), OR-ed. */
+  uvModality?: number;
   remainingDiscoverableCredentials: number;
+  uvCountSinceLastPinEntry?: number;
+  maxPINLength?: number;
 }
 
 export function encodeGetInfoResponse(info: GetInfoResponse): Uint8Array {
@@ -47,7 +64,13 @@ export function encodeGetInfoResponse(info: GetInfoResponse): Uint8Array {
   m.set(K.maxCredentialIdLength, info.maxCredentialIdLength);
   m.set(K.transports, info.transports);
   m.set(K.algorithms, info.algorithms.map((a) => ({ alg: a.alg, type: a.type })));
+  if (info.forcePINChange !== undefined) m.set(K.forcePINChange, info.forcePINChange);
+  if (info.minPINLength !== undefined) m.set(K.minPINLength, info.minPINLength);
   m.set(K.firmwareVersion, info.firmwareVersion);
+  if (info.preferredPlatformUvAttempts !== undefined) m.set(K.preferredPlatformUvAttempts, info.preferredPlatformUvAttempts);
+  if (info.uvModality !== undefined) m.set(K.uvModality, info.uvModality);
   m.set(K.remainingDiscoverableCredentials, info.remainingDiscoverableCredentials);
+  if (info.uvCountSinceLastPinEntry !== undefined) m.set(K.uvCountSinceLastPinEntry, info.uvCountSinceLastPinEntry);
+  if (info.maxPINLength !== undefined) m.set(K.maxPINLength, info.maxPINLength);
   return encode(m);
 }

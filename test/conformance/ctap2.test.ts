@@ -80,8 +80,12 @@ describe.each(TRANSPORTS)('CTAP2 conformance over %s', (transport) => {
     const options = info.get(4) as CborMap;
     expect(options.get('rk')).toBe(true);
     expect(options.get('up')).toBe(true);
-    // Honest: no PIN support is implemented yet, so clientPin must not be advertised.
-    expect(options.has('clientPin')).toBe(false);
+    // The default key supports a PIN (none set yet: clientPin false) and PIN/UV auth protocols two and one;
+    // it has no built-in UV, so it MUST NOT list uv (CTAP 2.1 §6.4).
+    expect(options.get('clientPin')).toBe(false);
+    expect(options.get('pinUvAuthToken')).toBe(true);
+    expect(options.has('uv')).toBe(false);
+    expect(info.get(6)).toEqual([2, 1]);
     const algs = (info.get(10) as CborMap[]).map((a) => a.get('alg'));
     expect(algs).toEqual(expect.arrayContaining([ES256, EdDSA]));
     expect(info.get(5)).toBeGreaterThanOrEqual(1024);

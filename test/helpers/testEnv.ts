@@ -8,6 +8,7 @@ import { decodeCanonical, encode, type CborMap } from '../../ctap/cbor.ts';
 import type { KeepaliveStatus } from '../../ctap/constants/commands.ts';
 import { createCrypto } from '../../src/env/crypto.ts';
 import { createSeededRng } from '../../src/env/rng.ts';
+import { createSensor, type SensorOptions, type SimulatedSensor } from '../../src/env/verification.ts';
 import { ManualScheduler } from './scheduler.ts';
 
 /** 'hold' leaves every request pending until the test settles it with `resolve()`. */
@@ -42,6 +43,11 @@ export interface TestEnvOptions {
   presence?: TestPresenceMode;
   /** Start from these stored bytes (e.g. another TestEnv's snapshot). */
   stored?: Uint8Array;
+  /**
+   * Attach a simulated biometric sensor (env.verification) with these behaviours, on the manual clock and a
+   * forked seeded stream. `templates` is not applied here (use authenticator.enrollTemplate).
+   */
+  sensor?: SensorOptions;
 }
 
 export interface TestEnv {
@@ -49,6 +55,8 @@ export interface TestEnv {
   scheduler: ManualScheduler;
   presence: TestPresence;
   store: TestStore;
+  /** The simulated sensor, when `sensor` was given. */
+  sensor?: SimulatedSensor;
 }
 
 function abortError(): Error {
@@ -124,13 +132,19 @@ export function createTestStore(initial?: Uint8Array): TestStore {
   return store;
 }
 
-export function createTestEnv({ seed = 'vfido-test', presence = 'approve', stored }: TestEnvOptions = {}): TestEnv {
+export function createTestEnv({ seed = 'vfido-test', presence = 'approve', stored, sensor }: TestEnvOptions = {}): TestEnv {
   const scheduler = new ManualScheduler();
   const rng = createSeededRng(seed);
   const crypto = createCrypto({ rng, deterministic: true });
   const testPresence = createTestPresence(presence);
   const store = createTestStore(stored);
-  return { env: { scheduler, rng, crypto, store, presence: testPresence }, scheduler, presence: testPresence, store };
+  const env: Env = { scheduler, rng, crypto, store, presence: testPresence };
+  const out: TestEnv = { env, scheduler, presence: testPresence, store };
+  if (sensor) {
+    out.sensor = createSensor({ ...sensor, scheduler, rng: rng.fork('sensor') });
+    env.verification = out.sensor;
+  }
+  return out;
 }
 
 export interface TestRequest {

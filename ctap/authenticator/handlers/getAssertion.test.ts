@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createAuthenticator, type AuthenticatorOptions } from '../authenticator.ts';
-import { defaultProfile } from '../profile.ts';
+import { defaultProfile, pinlessProfile } from '../profile.ts';
 import { CtapCommand, KeepaliveStatus } from '../../constants/commands.ts';
 import { CtapStatus } from '../../constants/status.ts';
 import type { CborMap } from '../../cbor.ts';
@@ -164,8 +164,8 @@ describe('authenticatorGetAssertion (CTAP 2.1 §6.2.2)', () => {
     expect((await ga({ allowList: [c.id], options: { up: true, uv: false, other: 1 } })).status).toBe(CtapStatus.CTAP2_OK);
   });
 
-  it('pinUvAuthParam: without protocol → MISSING_PARAMETER, with an (unsupported) protocol → CTAP1_ERR_INVALID_PARAMETER', async () => {
-    const { make, ga } = await setup();
+  it('pinUvAuthParam on a key without PIN/UV: without protocol → MISSING_PARAMETER, with an (unsupported) protocol → CTAP1_ERR_INVALID_PARAMETER', async () => {
+    const { make, ga } = await setup({ profile: pinlessProfile });
     const c = await make();
     expect((await ga({ allowList: [c.id], extra: [[6, new Uint8Array(16)]] })).status).toBe(CtapStatus.CTAP2_ERR_MISSING_PARAMETER);
     expect((await ga({ allowList: [c.id], extra: [[6, new Uint8Array(0)], [7, 1]] })).status).toBe(CtapStatus.CTAP1_ERR_INVALID_PARAMETER);

@@ -1,31 +1,44 @@
-/** authenticatorGetAssertion (0x02), CTAP 2.1 §6.2.2, for a device without PIN or built-in UV. */
+/** authenticatorGetAssertion (0x02), CTAP 2.1 §6.2.2. */
 import { CtapStatus } from '../../constants/status.ts';
 import { CtapError } from '../../errors.ts';
 import type { GetAssertionRequest, GetAssertionResponse } from '../../messages/getAssertion.ts';
+import { Permission } from '../../pin/authorize.ts';
 import type { HandlerContext } from '../context.ts';
 import type { AssertionCandidate } from '../deviceState.ts';
 import { signAssertion } from '../steps/assertion.ts';
 import { discoverableCredentials, locateCredential, rpIdHashOf } from '../steps/credentials.ts';
-import { requireUserPresence } from '../steps/presence.ts';
-import { checkCredentialListLimits, checkPinUvAuthParams } from '../steps/requestChecks.ts';
+import { checkCredentialListLimits } from '../steps/requestChecks.ts';
+import { establishPresence, pinUvAuthPrecheck, uvOption, verifyUser } from '../steps/userVerification.ts';
+import { getAssertionUvPolicy } from '../steps/uvPolicy.ts';
 
-/** CTAP 2.1 §6.2.2 step 5: options. Returns the effective "up". */
-function checkOptions(req: GetAssertionRequest): boolean {
-  const { rk, up, uv } = req.options;
-  // "If the "uv" option is true then: if the authenticator does not support a built-in user verification
-  // method end the operation by returning CTAP2_ERR_INVALID_OPTION."
-  if (uv === true) throw new CtapError(CtapStatus.CTAP2_ERR_INVALID_OPTION, 'no built-in user verification');
+/** CTAP 2.1 §6.2.2 step 4: options. Returns the effective "up" and "uv". */
+function checkOptions(h: HandlerContext, req: GetAssertionRequest): { up: boolean; uv: boolean } {
+  const { rk, up } = req.options;
+  // "uv" absent → false; pinUvAuthParam present → false; true without enabled built-in UV → INVALID_OPTION.
+  const uv = uvOption(h, req.options.uv, req.pinUvAuthParam !== undefined);
   // "If the "rk" option is present then: return CTAP2_ERR_UNSUPPORTED_OPTION."
   if (rk !== undefined) throw new CtapError(CtapStatus.CTAP2_ERR_UNSUPPORTED_OPTION, 'rk is not a getAssertion option');
   // "If the "up" option is not present then let the "up" option be treated as being present with the value true."
-  return up ?? true;
+  return { up: up ?? true, uv };
 }
 
 export async function getAssertion(h: HandlerContext, req: GetAssertionRequest): Promise<GetAssertionResponse> {
   checkCredentialListLimits(h.profile, req.allowList, 'allowList');
-  checkPinUvAuthParams(req); // steps 1–2
-  const userPresent = checkOptions(req); // step 5
+  const protocol = await pinUvAuthPrecheck(h, 'getAssertion', req.rpId, req); // steps 1–2
+  const hasParam = req.pinUvAuthParam !== undefined;
+  const options = checkOptions(h, req); // step 4
+  const uv = getAssertionUvPolicy(h, { ...options, hasParam }); // step 5 (alwaysUv)
   const rpIdHash = rpIdHashOf(h, req.rpId);
+  // Step 6: the pinUvAuthToken (ga permission, RP ID) or built-in UV, when protected by some form of UV.
+  const outcome = await verifyUser(h, {
+    command: 'getAssertion',
+    rpId: req.rpId,
+    clientDataHash: req.clientDataHash,
+    ...(req.pinUvAuthParam ? { param: req.pinUvAuthParam } : {}),
+    ...(protocol ? { protocol } : {}),
+    uv,
+    permission: Permission.ga,
+  });
 
   // Step 7: with a non-empty allowList, the listed credentials this device created for rpId (others are
   // skipped); otherwise the RP's discoverable credentials, newest first (step 12).
@@ -37,12 +50,22 @@ export async function getAssertion(h: HandlerContext, req: GetAssertionRequest):
   // Step 7 (CTAP 2.1 order): no applicable credential → CTAP2_ERR_NO_CREDENTIALS, before any touch.
   if (credentials.length === 0) throw new CtapError(CtapStatus.CTAP2_ERR_NO_CREDENTIALS, `no credential for ${req.rpId}`);
 
-  // Step 9: "up" true → collect UP (declined / timed out → OPERATION_DENIED); false → silent, UP bit 0.
-  if (userPresent) await requireUserPresence(h, 'getAssertion', req.rpId);
+  // Step 8: built-in UV supplied evidence of user interaction → "up" bit set. Step 9: "up" true → presence from
+  // the token's UP flag or a touch (declined / timed out → OPERATION_DENIED), then the token is consumed;
+  // "up" false → silent assertion, UP bit 0, the token is left as it is.
+  const userPresent = outcome.upEvidence || options.up;
+  if (options.up) await establishPresence(h, 'getAssertion', req.rpId, hasParam, outcome);
   // Step 10: extensions: none are supported, unknown ones are ignored.
 
   // Steps 11–14: allowList → any applicable credential (the first); otherwise the newest discoverable one.
-  const res = await signAssertion(h, { rpIdHash, clientDataHash: req.clientDataHash, userPresent, credential: credentials[0]! });
+  const userVerified = outcome.uv;
+  const res = await signAssertion(h, {
+    rpIdHash,
+    clientDataHash: req.clientDataHash,
+    userPresent,
+    userVerified,
+    credential: credentials[0]!,
+  });
   if (!fromAllowList && credentials.length > 1) {
     // Step 12 (no display): numberOfCredentials, and remember the request for getNextAssertion (30 s timer).
     res.numberOfCredentials = credentials.length;
@@ -52,6 +75,7 @@ export async function getAssertion(h: HandlerContext, req: GetAssertionRequest):
       rpIdHash,
       clientDataHash: req.clientDataHash,
       userPresent,
+      userVerified,
       credentials,
       next: 1,
       lastAt: h.env.scheduler.now(),

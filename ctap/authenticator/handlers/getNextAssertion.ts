@@ -30,6 +30,7 @@ export async function getNextAssertion(h: HandlerContext): Promise<GetAssertionR
     rpIdHash: st.rpIdHash,
     clientDataHash: st.clientDataHash,
     userPresent: st.userPresent,
+    userVerified: st.userVerified,
     credential,
   });
   st.next += 1;

@@ -1,7 +1,7 @@
 import { X509Certificate, verify as nodeVerify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createAuthenticator, type AuthenticatorOptions } from '../authenticator.ts';
-import { defaultProfile, type Profile } from '../profile.ts';
+import { defaultProfile, pinlessProfile, type Profile } from '../profile.ts';
 import { CtapCommand, KeepaliveStatus } from '../../constants/commands.ts';
 import { CtapStatus } from '../../constants/status.ts';
 import type { CborMap } from '../../cbor.ts';
@@ -246,7 +246,8 @@ describe('authenticatorMakeCredential (CTAP 2.1 §6.1.2)', () => {
     });
 
     it('pinUvAuthParam (even zero-length) with any protocol → CTAP1_ERR_INVALID_PARAMETER: no protocol is supported; no touch', async () => {
-      const { t, mc } = await setup();
+      // Step 1 (the touch probe) applies only "if authenticator supports either pinUvAuthToken or clientPin".
+      const { t, mc } = await setup({ profile: pinlessProfile });
       for (const param of [new Uint8Array(0), new Uint8Array(16)]) {
         for (const protocol of [1, 2]) {
           const r = await mc({ extra: [[8, param], [9, protocol]] });

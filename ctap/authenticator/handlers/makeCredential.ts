@@ -1,4 +1,4 @@
-/** authenticatorMakeCredential (0x01), CTAP 2.1 §6.1.2, for a device without PIN or built-in UV. */
+/** authenticatorMakeCredential (0x01), CTAP 2.1 §6.1.2. */
 import { equal } from '../../bytes.ts';
 import { CtapStatus } from '../../constants/status.ts';
 import { CtapError } from '../../errors.ts';
@@ -13,9 +13,12 @@ import type { CoseAlg, KeyPair } from '../env.ts';
 import type { Profile } from '../profile.ts';
 import type { ResidentCredential } from '../state.ts';
 import { attest, attestedAaguid } from '../steps/attestation.ts';
+import { Permission } from '../../pin/authorize.ts';
 import { locateCredential, rpIdHashOf } from '../steps/credentials.ts';
-import { collectUserPresence, requireUserPresence } from '../steps/presence.ts';
-import { checkCredentialListLimits, checkPinUvAuthParams } from '../steps/requestChecks.ts';
+import { collectUserPresence } from '../steps/presence.ts';
+import { checkCredentialListLimits } from '../steps/requestChecks.ts';
+import { makeCredentialUvPolicy } from '../steps/uvPolicy.ts';
+import { establishPresence, pinUvAuthPrecheck, userPresentAlready, uvOption, verifyUser } from '../steps/userVerification.ts';
 
 /**
  * CTAP 2.1 §6.1.2 step 3: the chosen algorithm is the first element (in the RP's order) that the authenticator
@@ -30,19 +33,18 @@ function chooseAlgorithm(profile: Profile, params: PubKeyCredParam[]): CoseAlg {
   throw new CtapError(CtapStatus.CTAP2_ERR_UNSUPPORTED_ALGORITHM, 'no supported algorithm in pubKeyCredParams');
 }
 
-/** CTAP 2.1 §6.1.2 step 5: options processing. Returns the effective "rk". */
-function checkOptions(profile: Profile, req: MakeCredentialRequest): boolean {
-  const { rk, up, uv } = req.options;
-  // Step 5: "If the "uv" option is true then: if the authenticator does not support a built-in user
-  // verification method end the operation by returning CTAP2_ERR_INVALID_OPTION." (none here)
-  if (uv === true) throw new CtapError(CtapStatus.CTAP2_ERR_INVALID_OPTION, 'no built-in user verification');
+/** CTAP 2.1 §6.1.2 step 5: options processing. Returns the effective "rk" and "uv". */
+function checkOptions(h: HandlerContext, req: MakeCredentialRequest): { rk: boolean; uv: boolean } {
+  const { rk, up } = req.options;
+  // Step 5: "uv" absent → false; pinUvAuthParam present → false; true without enabled built-in UV → INVALID_OPTION.
+  const uv = uvOption(h, req.options.uv, req.pinUvAuthParam !== undefined);
   // Step 5: "rk" present but the rk option ID absent from getInfo → CTAP2_ERR_UNSUPPORTED_OPTION.
-  if (rk !== undefined && !profile.options.rk) {
+  if (rk !== undefined && !h.profile.options.rk) {
     throw new CtapError(CtapStatus.CTAP2_ERR_UNSUPPORTED_OPTION, 'discoverable credentials are not supported');
   }
   // Step 5: "If the "up" option is false, end the operation by returning CTAP2_ERR_INVALID_OPTION."
   if (up === false) throw new CtapError(CtapStatus.CTAP2_ERR_INVALID_OPTION, 'makeCredential requires user presence');
-  return rk ?? false;
+  return { rk: rk ?? false, uv };
 }
 
 /**
@@ -64,25 +66,40 @@ async function storeResident(h: HandlerContext, record: Omit<ResidentCredential,
 
 export async function makeCredential(h: HandlerContext, req: MakeCredentialRequest): Promise<MakeCredentialResponse> {
   checkCredentialListLimits(h.profile, req.excludeList, 'excludeList');
-  checkPinUvAuthParams(req); // steps 1–2
+  const rpId = req.rp.id;
+  const protocol = await pinUvAuthPrecheck(h, 'makeCredential', rpId, req); // steps 1–2
+  const hasParam = req.pinUvAuthParam !== undefined;
   const alg = chooseAlgorithm(h.profile, req.pubKeyCredParams); // step 3
-  const rk = checkOptions(h.profile, req); // steps 4–5
+  const { rk, uv: uvRequested } = checkOptions(h, req); // steps 4–5
+  const uv = makeCredentialUvPolicy(h, { rk, uv: uvRequested, hasParam }); // steps 6–8
   // Step 9: "If the authenticator is not enterprise attestation capable ... return CTAP1_ERR_INVALID_PARAMETER."
   if (req.enterpriseAttestation !== undefined) {
     throw new CtapError(CtapStatus.CTAP1_ERR_INVALID_PARAMETER, 'enterprise attestation is not supported');
   }
-  const rpId = req.rp.id;
   const rpIdHash = rpIdHashOf(h, rpId);
+  // Steps 10–11: the pinUvAuthToken (mc permission, RP ID) or built-in UV, when protected by UV. Step 10 (rk, uv
+  // false, makeCredUvNotRqd, no param → skip UV) needs no code: step 11 has nothing to do then.
+  const outcome = await verifyUser(h, {
+    command: 'makeCredential',
+    rpId,
+    clientDataHash: req.clientDataHash,
+    ...(req.pinUvAuthParam ? { param: req.pinUvAuthParam } : {}),
+    ...(protocol ? { protocol } : {}),
+    uv,
+    permission: Permission.mc,
+  });
 
-  // Step 12: a listed credential created by this authenticator and bound to rp.id → collect UP (so the list
-  // cannot be probed silently), then CTAP2_ERR_CREDENTIAL_EXCLUDED whatever the outcome of the touch.
+  // Step 12: a listed credential created by this authenticator and bound to rp.id → CREDENTIAL_EXCLUDED. Unless
+  // user presence is already established (the token's userPresent flag, or built-in UV), collect it first
+  // (whatever its outcome), so the list cannot be probed silently.
   if (req.excludeList?.some((d) => locateCredential(h, rpId, rpIdHash, d) !== undefined)) {
-    await collectUserPresence(h, 'makeCredential', rpId);
+    if (!userPresentAlready(h, hasParam, outcome)) await collectUserPresence(h, 'makeCredential', rpId);
     throw new CtapError(CtapStatus.CTAP2_ERR_CREDENTIAL_EXCLUDED, 'a credential in excludeList exists on this device');
   }
 
-  // Step 14: "up" is true (it cannot be false here): request UP; declined or timed out → OPERATION_DENIED.
-  await requireUserPresence(h, 'makeCredential', rpId);
+  // Steps 13–14: "up" is true here: user presence from built-in UV, the token's UP flag or a touch (declined /
+  // timed out → OPERATION_DENIED); then the token's UP, UV and permissions (except lbw) are cleared.
+  await establishPresence(h, 'makeCredential', rpId, hasParam, outcome);
   // Step 15: extensions: none are supported, unknown ones are ignored.
 
   // Step 16: the new key pair. Steps 17/18: discoverable or not, the credential ID is the wrapped key.
@@ -106,10 +123,11 @@ export async function makeCredential(h: HandlerContext, req: MakeCredentialReque
     await storeResident(h, record);
   }
 
-  // WebAuthn L3 §6.1: UP set, AT set with the attested credential data; per-credential counters start at 0.
+  // WebAuthn L3 §6.1: UP set, UV set iff user verification was performed, AT set with the attested credential
+  // data; per-credential counters start at 0.
   const authData = buildAuthData({
     rpIdHash,
-    flags: AuthDataFlag.UP,
+    flags: AuthDataFlag.UP | (outcome.uv ? AuthDataFlag.UV : 0),
     signCount: 0,
     attestedCredentialData: {
       aaguid: attestedAaguid(h),

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../authenticator.ts';
-import { defaultProfile } from '../profile.ts';
+import { defaultProfile, fingerprintProfile } from '../profile.ts';
+import { decodeState, encodeState } from '../state.ts';
+import { PinClient, Perm, type ClientPinCall } from '../../../test/helpers/pinClient.ts';
 import { CtapCommand, KeepaliveStatus } from '../../constants/commands.ts';
 import { CtapStatus } from '../../constants/status.ts';
 import type { CborMap } from '../../cbor.ts';
@@ -98,6 +100,37 @@ describe('authenticatorReset (CTAP 2.1 §6.6)', () => {
     expect(auth.info().remainingDiscoverableCredentials).toBe(defaultProfile.residentCredentialCapacity);
     const ga = await ctapCall(auth, CtapCommand.authenticatorGetAssertion, getAssertionParams({ allowList: [c.id] }));
     expect(ga.status).toBe(CtapStatus.CTAP2_ERR_NO_CREDENTIALS);
+  });
+
+  it('removes the PIN and the templates, restores retries / minPINLength / forcePINChange / alwaysUv, drops the token (B6.3)', async () => {
+    const t = createTestEnv({ sensor: {} });
+    const auth = await createAuthenticator({ env: t.env, profile: fingerprintProfile });
+    const call: ClientPinCall = (params) => ctapCall(auth, CtapCommand.authenticatorClientPIN, params);
+    const c = new PinClient(call, 2);
+    expect(await c.setPin('1234')).toBe(0);
+    await auth.enrollTemplate({ modality: 'fingerprint' });
+    const token = await c.tokenOrThrow({ pin: '1234', permissions: Perm.mc });
+    // Damage the state as faults / authenticatorConfig would, then power up from it.
+    const s = decodeState(t.store.snapshot()!);
+    const stored = encodeState({ ...s, pinRetries: 3, uvRetries: 0, minPinLength: 8, forcePinChange: true, alwaysUv: true, uvCountSinceLastPinEntry: 7 });
+    const t2 = createTestEnv({ sensor: {}, stored });
+    const auth2 = await createAuthenticator({ env: t2.env, profile: fingerprintProfile });
+    expect((await ctapCall(auth2, RESET)).status).toBe(CtapStatus.CTAP2_OK);
+    const after = decodeState(t2.store.snapshot()!);
+    expect(after.pin).toBeUndefined();
+    expect(after.templates).toEqual([]);
+    expect(after).toMatchObject({ pinRetries: 8, uvRetries: 5, minPinLength: 4, forcePinChange: false, alwaysUv: false, uvCountSinceLastPinEntry: 0 });
+    expect(auth2.info().options).toMatchObject({ clientPin: false, uv: false, bioEnroll: false, alwaysUv: false });
+    // On the first device: reset drops the pinUvAuthToken and the key agreement as well.
+    expect((await ctapCall(auth, RESET)).status).toBe(CtapStatus.CTAP2_OK);
+    expect(await c.setPin('5678')).toBe(0);
+    const cdh = new Uint8Array(32);
+    const mc = await ctapCall(
+      auth,
+      CtapCommand.authenticatorMakeCredential,
+      makeCredentialParams({ clientDataHash: cdh, extra: [[8, c.param(token, cdh)], [9, 2]] }),
+    );
+    expect(mc.status).toBe(CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID);
   });
 });
 

@@ -1,6 +1,7 @@
 /** authenticatorReset (0x07), CTAP 2.1 §6.6. */
 import { CtapStatus } from '../../constants/status.ts';
 import { CtapError } from '../../errors.ts';
+import { userVerificationDefaults } from '../authenticator.ts';
 import type { HandlerContext } from '../context.ts';
 import { requireUserPresenceOrTimeout } from '../steps/presence.ts';
 
@@ -14,12 +15,19 @@ export async function reset(h: HandlerContext): Promise<void> {
   await requireUserPresenceOrTimeout(h, 'reset');
   // Wipe every credential: discoverable ones are deleted, and a new master key makes every earlier credential
   // ID (discoverable or not) unusable; counters go with them. AAGUID and attestation chain are kept.
+  // CHECKLIST B6.3: the PIN is removed; pinRetries, uvRetries, minPINLength, forcePINChange and alwaysUv return
+  // to their factory values; every biometric template is removed (vendor choice: a reset forgets the user).
   const s = h.device.persistent;
+  const { pin: _removed, ...kept } = s;
   await h.device.commit({
-    ...s,
+    ...kept,
     masterKey: h.env.rng.randomBytes(32),
     residentCredentials: [],
     counters: new Map(),
     nextSeq: 0,
+    ...userVerificationDefaults(h.profile),
   });
+  // New key-agreement keys and pinUvAuthToken, no consecutive mismatches: the PIN session starts over.
+  h.device.pin = undefined;
+  h.device.enrollment = undefined; // an enrollment in progress has nothing left to add to
 }

@@ -45,6 +45,8 @@ export interface AssertionInput {
   rpIdHash: Uint8Array;
   clientDataHash: Uint8Array;
   userPresent: boolean;
+  /** User verification was performed (pinUvAuthToken or built-in UV). */
+  userVerified: boolean;
   credential: AssertionCandidate;
 }
 
@@ -55,8 +57,8 @@ export async function signAssertion(h: HandlerContext, a: AssertionInput): Promi
   await h.device.commit(next);
   const authData = buildAuthData({
     rpIdHash: a.rpIdHash,
-    // CTAP 2.1 §6.2.2 step 9: "up": false → silent assertion, UP bit 0. No built-in UV: UV bit 0.
-    flags: a.userPresent ? AuthDataFlag.UP : 0,
+    // CTAP 2.1 §6.2.2 step 9: "up": false → silent assertion, UP bit 0. UV bit iff user verification was done.
+    flags: (a.userPresent ? AuthDataFlag.UP : 0) | (a.userVerified ? AuthDataFlag.UV : 0),
     signCount,
   });
   // CTAP 2.1 §6.2.2 step 13 / WebAuthn L3 §6.3.3: sign authenticatorData || clientDataHash.
@@ -66,17 +68,21 @@ export async function signAssertion(h: HandlerContext, a: AssertionInput): Promi
     authData,
     signature,
   };
-  const user = responseUser(a.credential);
+  const user = responseUser(a.credential, a.userVerified);
   if (user) res.user = user;
   return res;
 }
 
 /**
- * CTAP 2.1 §6.2 (user member): required for discoverable credentials; "User identifiable information (name,
- * DisplayName, icon) MUST NOT be returned if user verification is not done by the authenticator". This device
- * has no built-in UV, so only `id` is returned, and only for discoverable credentials (a non-resident
- * credential has no stored user).
+ * CTAP 2.1 §6.2 (user member): required for discoverable credentials (a non-resident credential has no stored
+ * user); "User identifiable information (name, DisplayName, icon) MUST NOT be returned if user verification is
+ * not done by the authenticator" — so name and displayName only with UV.
  */
-function responseUser(c: AssertionCandidate): UserEntity | undefined {
-  return c.resident ? { id: c.resident.user.id } : undefined;
+function responseUser(c: AssertionCandidate, userVerified: boolean): UserEntity | undefined {
+  if (!c.resident) return undefined;
+  const { id, name, displayName } = c.resident.user;
+  const user: UserEntity = { id };
+  if (userVerified && name !== undefined) user.name = name;
+  if (userVerified && displayName !== undefined) user.displayName = displayName;
+  return user;
 }
