@@ -6,13 +6,17 @@ import type { Logger } from 'pino';
 import type { Env, RequestContext, Rng, Scheduler, UvModality } from '../ctap/authenticator/env.ts';
 import { createAuthenticator, type Authenticator, type AttestationMode } from '../ctap/authenticator/authenticator.ts';
 import {
+  ctap20Profile,
   defaultProfile,
   faceProfile,
   fingerprintFaceProfile,
   fingerprintProfile,
   pinlessProfile,
+  u2fProfile,
   type Profile,
 } from '../ctap/authenticator/profile.ts';
+import { speaksCtap2 } from '../ctap/authenticator/served.ts';
+import { parseResponseApdu, swName, U2fIns } from '../ctap/u2f/apdu.ts';
 import { CtapHidDevice, type HidApplication, type HidErrorSource } from '../ctap/hid/device.ts';
 import { CtapCommand } from '../ctap/constants/commands.ts';
 import { CtapStatus, statusName } from '../ctap/constants/status.ts';
@@ -29,13 +33,20 @@ import { createFileStore, defaultStorePath } from './env/fileStore.ts';
 import { createPresence, type ConfigurablePresence, type PresenceMode } from './env/presence.ts';
 import { createSensor, type SensorOptions, type SimulatedSensor } from './env/verification.ts';
 import { silentLogger } from './log.ts';
+import { createDeviceFaults, isPowerLoss } from './faults/compose.ts';
+import { applyProfileOverrides, type ProfileOverrides } from './faults/compat.ts';
+import type { FaultRuleInput } from './faults/types.ts';
+import { createDeviceControl } from './control/control.ts';
+import type { DeviceControl } from './control/types.ts';
 
 export type { Authenticator, AttestationMode };
 
 /** Profiles selectable by name (`--profile`). */
 const PROFILES: ReadonlyMap<string, Profile> = new Map([
   ['default', defaultProfile],
-  ...[defaultProfile, fingerprintProfile, faceProfile, fingerprintFaceProfile, pinlessProfile].map((p) => [p.name, p] as const),
+  ...[defaultProfile, fingerprintProfile, faceProfile, fingerprintFaceProfile, pinlessProfile, ctap20Profile, u2fProfile].map(
+    (p) => [p.name, p] as const,
+  ),
 ]);
 
 export function profileNames(): string[] {
@@ -71,6 +82,10 @@ export interface StartDeviceOptions {
   /** How long after power-up authenticatorReset is allowed (CTAP 2.1 §6.6), passed to the authenticator. */
   resetWindowMs?: number;
   logger?: Logger;
+  /** Fault rules armed before the first request (scenarios); see /work/notes/faults-api.md. */
+  faults?: FaultRuleInput[];
+  /** Old-firmware limits on top of the profile (advertised and enforced), e.g. { maxCredentialCountInList: 1 }. */
+  profileOverrides?: ProfileOverrides;
 }
 
 export interface Device {
@@ -83,6 +98,8 @@ export interface Device {
   readonly presence: ConfigurablePresence;
   /** The biometric sensor (script attempts, change policies, read the attempt history); iff the profile has uv. */
   readonly sensor?: SimulatedSensor;
+  /** The control API: faults, history, state, credentials, PIN/UV, power (src/control/control.ts). */
+  readonly control: DeviceControl;
   /** Drop volatile state, reload persistent state, restart the reset window (as unplug + replug). */
   powerCycle(): Promise<void>;
   /** Stop: release the socket, abort pending requests. Idempotent. */
@@ -97,6 +114,15 @@ const COMMAND_NAMES = new Map<number, string>(
 export function commandName(code: number | undefined): string {
   if (code === undefined) return 'empty';
   return COMMAND_NAMES.get(code) ?? `unknown(0x${code.toString(16).padStart(2, '0')})`;
+}
+
+/** U2F instruction byte → name (U2F_REGISTER …). */
+const U2F_INS_NAMES = new Map<number, string>(Object.entries(U2fIns).map(([name, code]) => [code, name]));
+
+export function u2fInsName(apdu: Uint8Array): string {
+  const ins = apdu[1];
+  if (ins === undefined) return 'empty';
+  return U2F_INS_NAMES.get(ins) ?? `unknown(0x${ins.toString(16).padStart(2, '0')})`;
 }
 
 function cidHex(cid: number): string {
@@ -163,11 +189,23 @@ export async function startDevice(opts: StartDeviceOptions): Promise<Device> {
   const hidRng = root.fork('ctaphid');
   const crypto = createCrypto({ rng: rng.fork('crypto'), deterministic: opts.seed !== undefined });
   const storeOpt = opts.store ?? { path: defaultStorePath() };
-  const store = storeOpt === 'memory' ? createMemoryStore() : createFileStore(storeOpt.path);
+  // Fault seams (src/faults): ports decorated here, the dispatch middleware and the transport decorator below.
+  const faults = createDeviceFaults({ scheduler, rng: root.fork('faults'), logger: log });
+  for (const rule of opts.faults ?? []) faults.engine.add(rule);
+  const store =
+    storeOpt === 'memory' ? faults.store(createMemoryStore()) : faults.store(createFileStore(storeOpt.path), storeOpt.path);
   const presence = createPresence({ scheduler, ...opts.presence });
-  const profile = resolveProfile(opts.profile);
+  const named = resolveProfile(opts.profile);
+  const profile = opts.profileOverrides === undefined ? named : applyProfileOverrides(named ?? defaultProfile, opts.profileOverrides);
   const sensor = createDeviceSensor(profile ?? defaultProfile, opts.verification, scheduler, root.fork('sensor'));
-  const env: Env = { scheduler, rng, crypto, store, presence, ...(sensor ? { verification: sensor } : {}) };
+  const env: Env = {
+    scheduler,
+    rng,
+    crypto,
+    store,
+    presence: faults.presence(presence),
+    ...(sensor ? { verification: faults.verification(sensor) } : {}),
+  };
 
   // A corrupt or unreadable store rejects here, before any socket is bound, with the store's own message.
   const authenticator = await createAuthenticator({
@@ -176,6 +214,7 @@ export async function startDevice(opts: StartDeviceOptions): Promise<Device> {
     ...(opts.attestation !== undefined ? { attestation: opts.attestation } : {}),
     ...(opts.resetWindowMs !== undefined ? { resetWindowMs: opts.resetWindowMs } : {}),
     onInternalError(err, command) {
+      if (isPowerLoss(err)) return; // store.powerLoss: the request is never answered, the device power-cycles
       log.error({ err, cmd: commandName(command) }, 'internal error while handling a CTAP command (answered CTAP1_ERR_OTHER)');
     },
   });
@@ -183,30 +222,45 @@ export async function startDevice(opts: StartDeviceOptions): Promise<Device> {
   await seedTemplates(authenticator, opts.verification?.templates ?? [], log);
 
   let cycling: Promise<void> | undefined;
+  // The dispatch seam: fault middleware around the authenticator (src/faults/middleware.ts).
+  const handleCbor = faults.dispatch(authenticator.handleCbor, { crypto, control: authenticator.control });
 
-  const app: HidApplication = {
-    async cbor(payload: Uint8Array, ctx: RequestContext): Promise<Uint8Array> {
-      if (cycling) await cycling;
-      const cmd = commandName(payload[0]);
-      const t0 = scheduler.now();
-      let status: number = CtapStatus.CTAP1_ERR_OTHER;
-      try {
-        const out = await authenticator.handleCbor(payload, ctx);
-        status = out[0] ?? CtapStatus.CTAP1_ERR_OTHER;
-        return out;
-      } catch (e) {
-        if (isCtapError(e)) {
-          status = e.status;
-          throw e;
-        }
-        status = CtapStatus.CTAP1_ERR_OTHER;
-        log.error({ err: e, cid: cidHex(ctx.channel), cmd }, 'internal error while handling a CTAP command');
-        return new Uint8Array([CtapStatus.CTAP1_ERR_OTHER]);
-      } finally {
-        const ms = Math.round((scheduler.now() - t0) * 10) / 10;
-        log.info({ cid: cidHex(ctx.channel), cmd, status: statusName(status), ms }, 'ctap');
+  const cbor = async (payload: Uint8Array, ctx: RequestContext): Promise<Uint8Array> => {
+    if (cycling) await cycling;
+    const cmd = commandName(payload[0]);
+    const t0 = scheduler.now();
+    let status: number = CtapStatus.CTAP1_ERR_OTHER;
+    try {
+      const out = await handleCbor(payload, ctx);
+      status = out[0] ?? CtapStatus.CTAP1_ERR_OTHER;
+      return out;
+    } catch (e) {
+      if (isCtapError(e)) {
+        status = e.status;
+        throw e;
       }
-    },
+      status = CtapStatus.CTAP1_ERR_OTHER;
+      log.error({ err: e, cid: cidHex(ctx.channel), cmd }, 'internal error while handling a CTAP command');
+      return new Uint8Array([CtapStatus.CTAP1_ERR_OTHER]);
+    } finally {
+      const ms = Math.round((scheduler.now() - t0) * 10) / 10;
+      log.info({ cid: cidHex(ctx.channel), cmd, status: statusName(status), ms }, 'ctap');
+    }
+  };
+  // CTAP1/U2F over CTAPHID_MSG: one log line per APDU (instruction, status word, time). handleMsg never throws.
+  const msg = async (apdu: Uint8Array, ctx: RequestContext): Promise<Uint8Array> => {
+    if (cycling) await cycling;
+    const t0 = scheduler.now();
+    const out = await authenticator.handleMsg(apdu, ctx);
+    const sw = parseResponseApdu(out)?.sw;
+    const ms = Math.round((scheduler.now() - t0) * 10) / 10;
+    log.info({ cid: cidHex(ctx.channel), ins: u2fInsName(apdu), sw: sw === undefined ? 'none' : swName(sw), ms }, 'u2f');
+    return out;
+  };
+  // CTAPHID_INIT capabilities follow the profile: CBOR iff it speaks CTAP2, NMSG iff it has no U2F.
+  const app: HidApplication = {
+    ...(speaksCtap2(authenticator.profile) ? { cbor } : {}),
+    ...(authenticator.profile.u2f ? { msg } : {}),
   };
 
   let transport: ReportTransport;
@@ -235,6 +289,7 @@ export async function startDevice(opts: StartDeviceOptions): Promise<Device> {
     throw new TypeError(`unknown transport ${JSON.stringify(opts.transport)} (expected 'memory' or 'udp')`);
   }
 
+  transport = faults.transport(transport);
   const trace = log.isLevelEnabled('trace');
   const hid = new CtapHidDevice({
     app,
@@ -269,6 +324,11 @@ export async function startDevice(opts: StartDeviceOptions): Promise<Device> {
     return run;
   }
 
+  faults.engine.onPowerLoss = () => {
+    log.warn('power loss (fault): the device power-cycles');
+    powerCycle().catch((err: unknown) => log.error({ err }, 'power cycle after a power loss failed'));
+  };
+
   onPowerCycleDatagram = (peer) => {
     log.info({ peer }, 'power-cycle datagram');
     powerCycle().catch((err: unknown) => log.error({ err }, 'power cycle failed'));
@@ -279,6 +339,7 @@ export async function startDevice(opts: StartDeviceOptions): Promise<Device> {
     ...(address ? { address } : {}),
     connect: () => connect(),
     authenticator,
+    control: createDeviceControl({ engine: faults.engine, authenticator, presence, ...(sensor ? { sensor } : {}), powerCycle, logger: log }),
     presence,
     ...(sensor ? { sensor } : {}),
     powerCycle,

@@ -5,7 +5,7 @@
  */
 import { CoseAlg } from '../authenticator/env.ts';
 import type { Crypto } from '../authenticator/env.ts';
-import { concat, utf8 } from '../bytes.ts';
+import { concat, toHex, utf8 } from '../bytes.ts';
 import { buildCertificate, type Name } from './x509.ts';
 
 export interface AttestationChain {
@@ -14,6 +14,13 @@ export interface AttestationChain {
   attestationPublicKey: Uint8Array;
   /** x5c order: the attestation certificate first, then the CA that issued it. */
   certChain: [leafDer: Uint8Array, caDer: Uint8Array];
+  /**
+   * CTAP 2.1 §7.1 enterprise attestation: a second certificate for the same attestation key from the same CA,
+   * whose subject also carries the device serial number (uniquely identifying, as EA may be).
+   */
+  enterpriseCertDer: Uint8Array;
+  /** The serial number in enterpriseCertDer's subject (16 hex digits). */
+  deviceSerial: string;
   caPrivateKey: Uint8Array;
   caPublicKey: Uint8Array;
 }
@@ -79,10 +86,28 @@ export function buildAttestationChain(crypto: Crypto, aaguid: Uint8Array, option
     sign: signWithCa,
   });
 
+  // Enterprise attestation: the same packed requirements, plus serialNumber; no draw from the Rng, so seeded
+  // devices keep their keys and basic chain byte for byte.
+  const deviceSerial = toHex(crypto.sha256(concat(utf8('vfido/device-serial'), att.publicKey)).subarray(0, 8)).toUpperCase();
+  const enterpriseCertDer = buildCertificate({
+    serial: serialFor(crypto, concat(utf8('enterprise'), att.publicKey)),
+    issuer: caName,
+    subject: { C: country, O: organization, OU: 'Authenticator Attestation', CN: `${commonName} (Enterprise)`, serialNumber: deviceSerial },
+    notBefore,
+    notAfter,
+    subjectPublicKey: att.publicKey,
+    isCA: false,
+    aaguid,
+    issuerPublicKey: ca.publicKey,
+    sign: signWithCa,
+  });
+
   return {
     attestationPrivateKey: att.privateKey,
     attestationPublicKey: att.publicKey,
     certChain: [leafDer, caDer],
+    enterpriseCertDer,
+    deviceSerial,
     caPrivateKey: ca.privateKey,
     caPublicKey: ca.publicKey,
   };

@@ -212,6 +212,23 @@ describe('buildAttestationChain', () => {
     expect(hex(chain.caPrivateKey)).not.toBe(hex(chain.attestationPrivateKey));
   });
 
+  /** Spec: CTAP 2.1 §7.1 — an enterprise attestation may carry uniquely identifying information (a serial number). */
+  it('issues an enterprise attestation certificate: same key and CA, the device serial number in the subject', () => {
+    const chain = buildAttestationChain(createCrypto({ rng: createSeededRng('ea') }), aaguid);
+    const ea = new X509Certificate(chain.enterpriseCertDer);
+    const [leafDer, caDer] = chain.certChain;
+    const ca = new X509Certificate(caDer);
+    expect(chain.deviceSerial).toMatch(/^[0-9A-F]{16}$/);
+    expect(ea.subject).toBe(
+      `C=US\nO=vfido\nOU=Authenticator Attestation\nCN=vfido Virtual Authenticator (Enterprise)\nserialNumber=${chain.deviceSerial}`,
+    );
+    expect(ea.verify(ca.publicKey)).toBe(true);
+    expect(ea.ca).toBe(false);
+    expect(contains(chain.enterpriseCertDer, fromHex('0410' + hex(aaguid)))).toBe(true);
+    expect(ea.publicKey.export({ format: 'jwk' })).toEqual(new X509Certificate(leafDer).publicKey.export({ format: 'jwk' }));
+    expect(ea.serialNumber).not.toBe(new X509Certificate(leafDer).serialNumber);
+  });
+
   it('a seeded deterministic crypto gives a byte-identical chain; another seed a different one', () => {
     const make = (seed: string) => buildAttestationChain(createCrypto({ rng: createSeededRng(seed), deterministic: true }), aaguid);
     const a = make('s1');

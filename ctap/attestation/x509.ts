@@ -114,6 +114,7 @@ export const OID = {
   organizationName: '2.5.4.10',
   organizationalUnitName: '2.5.4.11',
   commonName: '2.5.4.3',
+  serialNumber: '2.5.4.5',
   ecdsaWithSHA256: '1.2.840.10045.4.3.2',
   idEcPublicKey: '1.2.840.10045.2.1',
   prime256v1: '1.2.840.10045.3.1.7',
@@ -131,9 +132,11 @@ export interface Name {
   O: string;
   OU?: string;
   CN: string;
+  /** X.520 serialNumber (a device serial number), PrintableString. */
+  serialNumber?: string;
 }
 
-/** RDNSequence, one attribute per RDN, in the order C, O, OU, CN. */
+/** RDNSequence, one attribute per RDN, in the order C, O, OU, CN, serialNumber. */
 export function encodeName(name: Name): Uint8Array {
   // RFC 5280 Appendix A: countryName is a 2-letter PrintableString; the others are UTF8String (§4.1.2.4).
   if (!/^[A-Z]{2}$/.test(name.C)) throw new TypeError(`Name.C: expected an ISO 3166 alpha-2 code, got ${JSON.stringify(name.C)}`);
@@ -141,6 +144,8 @@ export function encodeName(name: Name): Uint8Array {
   const rdns = [rdn(OID.countryName, derPrintableString(name.C)), rdn(OID.organizationName, derUtf8String(name.O))];
   if (name.OU !== undefined) rdns.push(rdn(OID.organizationalUnitName, derUtf8String(name.OU)));
   rdns.push(rdn(OID.commonName, derUtf8String(name.CN)));
+  // X.520 / RFC 5280 Appendix A: serialNumber is a PrintableString.
+  if (name.serialNumber !== undefined) rdns.push(rdn(OID.serialNumber, derPrintableString(name.serialNumber)));
   return derSequence(...rdns);
 }
 

@@ -4,6 +4,9 @@
  */
 import { equal } from '../bytes.ts';
 import { buildAttestationChain } from '../attestation/chain.ts';
+import { checkProfileExtensions } from '../extensions/registry.ts';
+import { encodeResponseApdu, U2fStatus } from '../u2f/apdu.ts';
+import { handleApdu } from '../u2f/u2f.ts';
 import type { GetInfoResponse } from '../messages/getInfo.ts';
 import { commandTable } from './commands.ts';
 import type { HandlerContext } from './context.ts';
@@ -13,8 +16,11 @@ import { createDispatcher } from './dispatch.ts';
 import { CoseAlg, type Env, type RequestContext, type UvModality } from './env.ts';
 import { buildInfo } from './handlers/getInfo.ts';
 import { defaultProfile, type Profile } from './profile.ts';
-import { FALLBACK_UV_DEFAULTS, STATE_SCHEMA_VERSION, type AttestationMaterial, type PersistentState, type Template } from './state.ts';
+import { checkProfileVersions, servedCommands } from './served.ts';
+import { configDefaults, FALLBACK_UV_DEFAULTS, STATE_SCHEMA_VERSION, type AttestationMaterial, type PersistentState, type Template } from './state.ts';
 import { enrollTemplateDirectly } from './templates.ts';
+import { createAuthenticatorControl, type AuthenticatorControl } from './control.ts';
+import { reset } from './handlers/reset.ts';
 
 export type AttestationMode = 'none' | 'self' | 'basic';
 
@@ -32,6 +38,12 @@ export interface AuthenticatorOptions {
 export interface Authenticator {
   /** payload = command byte || CBOR; returns status || CBOR. Never throws. */
   handleCbor(payload: Uint8Array, ctx: RequestContext): Promise<Uint8Array>;
+  /**
+   * A CTAP1/U2F command APDU (CTAPHID_MSG); returns the response APDU (`data || SW1 SW2`). Never throws: a
+   * failing port is reported to onInternalError and answered SW_UNKNOWN (0x6F00). A profile without U2F answers
+   * every APDU SW_INS_NOT_SUPPORTED.
+   */
+  handleMsg(apdu: Uint8Array, ctx: RequestContext): Promise<Uint8Array>;
   /** Drop volatile state (stateful commands; the reset window restarts), reload persistent state from the store. */
   powerCycle(): Promise<void>;
   /** What getInfo returns now, typed. */
@@ -45,6 +57,8 @@ export interface Authenticator {
   /** The enrolled templates (copies), all modalities, in enrollment order. */
   templates(): Template[];
   readonly profile: Profile;
+  /** The harness's control surface (ctap/authenticator/control.ts); mutations are queued with the requests. */
+  readonly control: AuthenticatorControl;
 }
 
 export const DEFAULT_RESET_WINDOW_MS = 10_000;
@@ -58,11 +72,18 @@ function checkProfile(p: Profile): void {
   if (p.maxCredentialIdLength < CREDENTIAL_ID_LENGTH) {
     throw new TypeError(`profile ${p.name}: maxCredentialIdLength must be at least ${CREDENTIAL_ID_LENGTH}`);
   }
+  checkProfileExtensions(p);
+  checkProfileVersions(p);
 }
 
 function newAttestation(env: Env, aaguid: Uint8Array): AttestationMaterial {
   const chain = buildAttestationChain(env.crypto, aaguid);
-  return { aaguid: aaguid.slice(), privateKey: chain.attestationPrivateKey, certChain: [...chain.certChain] };
+  return {
+    aaguid: aaguid.slice(),
+    privateKey: chain.attestationPrivateKey,
+    certChain: [...chain.certChain],
+    enterpriseCertificate: chain.enterpriseCertDer,
+  };
 }
 
 /** PIN / UV members of a fresh (or reset) device, from the profile. */
@@ -91,6 +112,7 @@ function initialState(env: Env, profile: Profile): PersistentState {
     counters: new Map(),
     nextSeq: 0,
     ...userVerificationDefaults(profile),
+    ...configDefaults(),
   };
 }
 
@@ -116,7 +138,8 @@ export async function createAuthenticator(opts: AuthenticatorOptions): Promise<A
 
   const context = (request: RequestContext): HandlerContext => ({ env, profile, attestation, resetWindowMs, device, request });
   const dispatch = createDispatcher({
-    table: commandTable,
+    // CTAP 2.1 §8.2 / CHECKLIST B0.4: a command this profile does not serve is unknown to its dispatcher.
+    table: new Map([...commandTable].filter(([cmd]) => servedCommands(profile).has(cmd))),
     device,
     context,
     ...(onInternalError ? { onInternalError } : {}),
@@ -131,9 +154,32 @@ export async function createAuthenticator(opts: AuthenticatorOptions): Promise<A
     return run;
   };
 
+  // The control API's factory reset: the real reset handler's effect, with a user who always touches and no
+  // power-up window (only the harness can ask for it).
+  const wipe = (): Promise<void> => {
+    const request: RequestContext = { channel: 0, signal: new AbortController().signal, keepalive: () => {} };
+    const approve = { request: async () => 'approved' as const };
+    return reset({ ...context(request), env: { ...env, presence: approve }, resetWindowMs: Number.POSITIVE_INFINITY });
+  };
+  const control = createAuthenticatorControl({ env, profile, device, serialize, wipe });
+
   return Object.freeze({
+    control,
     profile,
     handleCbor: (payload: Uint8Array, ctx: RequestContext) => serialize(() => dispatch(payload, ctx)),
+    handleMsg: (apdu: Uint8Array, ctx: RequestContext) =>
+      serialize(async () => {
+        try {
+          return await handleApdu(context(ctx), apdu);
+        } catch (e) {
+          try {
+            onInternalError?.(e, undefined);
+          } catch {
+            // the hook must not break the "never throws" contract
+          }
+          return encodeResponseApdu(U2fStatus.SW_UNKNOWN);
+        }
+      }),
     powerCycle: () => serialize(powerUp),
     info: () => buildInfo(profile, device.persistent),
     enrollTemplate: (t: { modality: UvModality; name?: string }) => serialize(() => enrollTemplateDirectly(profile, device, t)),

@@ -9,7 +9,12 @@ import { encodeGetAssertionResponse, parseGetAssertionRequest } from '../message
 import { encodeGetInfoResponse } from '../messages/getInfo.ts';
 import { encodeMakeCredentialResponse, parseMakeCredentialRequest } from '../messages/makeCredential.ts';
 import { command, noParams, type Command, type CommandTable } from './dispatch.ts';
+import { encodeCredentialManagementResponse } from '../messages/credentialManagement.ts';
+import { encodeLargeBlobsResponse } from '../messages/largeBlobs.ts';
 import { bioEnrollment } from './handlers/bioEnrollment.ts';
+import { config } from './handlers/config.ts';
+import { credentialManagement } from './handlers/credentialManagement.ts';
+import { largeBlobs } from './handlers/largeBlobs.ts';
 import { clientPin } from './handlers/clientPin.ts';
 import { getAssertion } from './handlers/getAssertion.ts';
 import { getInfo } from './handlers/getInfo.ts';
@@ -37,6 +42,19 @@ const bioEnrollmentCommand = command({
   parse: (params: CborMap | undefined) => params,
   handle: bioEnrollment,
   encode: encodeBioEnrollmentResponse,
+});
+
+/**
+ * CTAP 2.1 §6.8 authenticatorCredentialManagement; §6.13: the FIDO_2_1_PRE prototype (0x41) has the same layout.
+ * It continues an enumeration (enumerateRPsGetNextRP / enumerateCredentialsGetNextCredential); the handler drops
+ * it for any other subcommand.
+ */
+const credentialManagementCommand = command({
+  name: 'credentialManagement',
+  parse: (params: CborMap | undefined) => params,
+  handle: credentialManagement,
+  encode: encodeCredentialManagementResponse,
+  continues: 'credentialManagement',
 });
 
 export const commandTable: CommandTable = new Map<number, Command>([
@@ -80,4 +98,14 @@ export const commandTable: CommandTable = new Map<number, Command>([
   [CtapCommand.authenticatorSelection, command({ name: 'selection', parse: noParams, handle: selection, encode: statusOnly })],
   [CtapCommand.authenticatorBioEnrollment, bioEnrollmentCommand],
   [CtapCommand.authenticatorBioEnrollmentPreview, bioEnrollmentCommand],
+  [CtapCommand.authenticatorCredentialManagement, credentialManagementCommand],
+  [CtapCommand.authenticatorCredentialManagementPreview, credentialManagementCommand],
+  [
+    CtapCommand.authenticatorLargeBlobs,
+    command({ name: 'largeBlobs', parse: (params: CborMap | undefined) => params, handle: largeBlobs, encode: encodeLargeBlobsResponse }),
+  ],
+  [
+    CtapCommand.authenticatorConfig,
+    command({ name: 'config', parse: (params: CborMap | undefined) => params, handle: config, encode: statusOnly }),
+  ],
 ]);

@@ -1,10 +1,14 @@
 /**
  * DeviceState: the persistent state (loaded from / saved to the Store) plus the volatile state that a power
- * cycle drops: the stateful command (getNextAssertion continuation), the PIN/UV session and the time of
- * power-up (reset window).
+ * cycle drops: the stateful command (getNextAssertion, credMgmt enumeration), the PIN/UV session, a fingerprint
+ * enrollment or large-blob write in progress, and the time of power-up (reset window).
  */
+import { CtapStatus } from '../constants/status.ts';
+import { CtapError, EmulatorError } from '../errors.ts';
+import type { AssertionExtensions } from '../extensions/getAssertion.ts';
 import type { PinSession } from '../pin/session.ts';
-import type { CoseAlg, Env } from './env.ts';
+import type { U2fPresence } from '../u2f/presence.ts';
+import { STORE_FULL, type CoseAlg, type Env } from './env.ts';
 import { decodeState, encodeState, type PersistentState, type ResidentCredential } from './state.ts';
 
 /** A credential located for an assertion. */
@@ -12,6 +16,8 @@ export interface AssertionCandidate {
   credentialId: Uint8Array;
   alg: CoseAlg;
   privateKey: Uint8Array;
+  /** CTAP 2.1 §12.1 credProtect level from the record / the wrapped ID; 0 = none set (userVerificationOptional). */
+  credProtect: number;
   /** The stored record when the credential is discoverable. */
   resident?: ResidentCredential;
 }
@@ -29,12 +35,37 @@ export interface GetAssertionState {
   /** UV was performed for the getAssertion (UV bit, user name / displayName in every response). */
   userVerified: boolean;
   credentials: AssertionCandidate[];
+  /** The request's extensions, answered for every further credential too (CTAP 2.1 §6.3). */
+  extensions?: AssertionExtensions;
   next: number;
   lastAt: number;
 }
 
-/** Stateful commands (OpenSK's StatefulCommand); credMgmt enumeration joins here later. */
-export type StatefulCommand = GetAssertionState;
+/**
+ * CTAP 2.1 §6.8.3 / §6.8.4 (authenticatorCredentialManagement): an RP or credential enumeration in progress,
+ * continued by enumerateRPsGetNextRP / enumerateCredentialsGetNextCredential on the same channel. `items` are
+ * what is still to be returned: RP IDs, or credential IDs of the enumerated RP; `lastAt` restarts the 30 s timer.
+ */
+export interface CredentialManagementState {
+  kind: 'credentialManagement';
+  channel: number;
+  enumeration: 'rps' | 'credentials';
+  items: (string | Uint8Array)[];
+  lastAt: number;
+}
+
+/** Stateful commands (OpenSK's StatefulCommand). */
+export type StatefulCommand = GetAssertionState | CredentialManagementState;
+
+/**
+ * CTAP 2.1 §6.10.2 (authenticatorLargeBlobs set): the serialized large-blob array being written, between the
+ * fragment at offset 0 and the one that completes `expectedLength`. Its length is the spec's expectedNextOffset.
+ */
+export interface LargeBlobWrite {
+  expectedLength: number;
+  fragments: Uint8Array[];
+  received: number;
+}
 
 /**
  * CTAP 2.1 §6.7 (authenticatorBioEnrollment): the fingerprint enrollment in progress, between enrollBegin and
@@ -56,6 +87,10 @@ export class DeviceState {
   pin: PinSession | undefined;
   /** Fingerprint enrollment in progress (authenticatorBioEnrollment), if any. */
   enrollment: EnrollmentInProgress | undefined;
+  /** CTAP1/U2F user presence: the latched touch and the background request (created on first use). */
+  u2fPresence: U2fPresence | undefined;
+  /** Large-blob array write in progress (authenticatorLargeBlobs), if any. */
+  largeBlobWrite: LargeBlobWrite | undefined;
 
   constructor(
     private readonly env: Env,
@@ -80,13 +115,27 @@ export class DeviceState {
     this.#persistent = state;
     this.stateful = undefined;
     this.enrollment = undefined;
+    this.u2fPresence?.dispose();
+    this.u2fPresence = undefined;
+    this.largeBlobWrite = undefined;
     this.pin = undefined;
     this.powerUpAt = this.env.scheduler.now();
   }
 
-  /** Save `next`, then adopt it: if the save fails, memory keeps the old state, like the flash does. */
+  /**
+   * Save `next`, then adopt it: if the save fails, memory keeps the old state, like the flash does.
+   * A store with no room left (Store.save rejects with EmulatorError EMU_ERR_STORE_FULL) is
+   * CTAP2_ERR_KEY_STORE_FULL (CTAP 2.1 §8.2: "No storage space left"), whatever the command.
+   */
   async commit(next: PersistentState): Promise<void> {
-    await this.env.store.save(encodeState(next));
+    try {
+      await this.env.store.save(encodeState(next));
+    } catch (e) {
+      if (e instanceof EmulatorError && e.code === STORE_FULL) {
+        throw new CtapError(CtapStatus.CTAP2_ERR_KEY_STORE_FULL, 'the store has no room left', { cause: e });
+      }
+      throw e;
+    }
     this.#persistent = next;
   }
 }

@@ -20,7 +20,7 @@ describe('dispatch (CTAP 2.1 §6, §8)', () => {
     expect(await send()).toEqual(new Uint8Array([CtapStatus.CTAP1_ERR_INVALID_COMMAND]));
   });
 
-  it.each([0x03, 0x05, 0x09, 0x0a, 0x0c, 0x0d, 0x40, 0x41, 0xbf, 0xff])(
+  it.each([0x03, 0x05, 0x09, 0x40, 0xbf, 0xff])(
     'unknown or unimplemented command %i → CTAP1_ERR_INVALID_COMMAND',
     async (cmd) => {
       const { send } = await setup();

@@ -83,6 +83,11 @@ export function createDispatcher({ table, device, context, onInternalError }: Di
       const entry = cmd === undefined ? undefined : table.get(cmd);
       applyStatefulRule(device, entry, request.channel);
       if (!entry) throw new CtapError(CtapStatus.CTAP1_ERR_INVALID_COMMAND, `unknown command ${cmd ?? '(empty)'}`);
+      // Emulator control (issue 5, ctap/authenticator/control.ts): a suspended ("locked") device is a state,
+      // not a fault check: it denies every command but getInfo, so a platform still sees the key.
+      if (device.persistent.suspended && entry.name !== 'getInfo') {
+        throw new CtapError(CtapStatus.CTAP2_ERR_OPERATION_DENIED, 'the device is suspended');
+      }
       const body = await entry.run(context(request), decodeParams(payload.subarray(1)));
       return body ? concat(new Uint8Array([CtapStatus.CTAP2_OK]), body) : new Uint8Array([CtapStatus.CTAP2_OK]);
     } catch (e) {

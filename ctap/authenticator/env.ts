@@ -33,6 +33,8 @@ export interface Crypto {
   hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array;
   /** New key pair; private key material drawn from the injected Rng (so seeded runs are reproducible). */
   generateKeyPair(alg: CoseAlg): KeyPair;
+  /** The public key of a private key from generateKeyPair, encoded as KeyPair.publicKey (credential management). */
+  publicKeyOf(alg: CoseAlg, privateKey: Uint8Array): Uint8Array;
   /** ES256: ECDSA P-256 / SHA-256, DER-encoded. EdDSA: raw 64-byte Ed25519. */
   sign(alg: CoseAlg, privateKey: Uint8Array, message: Uint8Array): Uint8Array;
   /** AES-256-GCM seal; returns ciphertext || 16-byte tag. */
@@ -124,11 +126,17 @@ export interface UserVerification {
   captureEnrollSample(req: EnrollSampleRequest): Promise<EnrollSampleResult>;
 }
 
+/** EmulatorError code a Store's save rejects with when it has no room left (→ CTAP2_ERR_KEY_STORE_FULL). */
+export const STORE_FULL = 'EMU_ERR_STORE_FULL';
+
 /** Persistent storage of the whole persistent state, as one opaque CBOR-encodable value. */
 export interface Store {
   /** undefined when nothing was stored yet (fresh device). Throws when the stored data is corrupt. */
   load(): Promise<Uint8Array | undefined>;
-  /** Replace the stored state atomically: afterwards a load returns either the old or the new bytes. */
+  /**
+   * Replace the stored state atomically: afterwards a load returns either the old or the new bytes.
+   * Rejects with EmulatorError(STORE_FULL) when there is no room for them (nothing is changed then).
+   */
   save(data: Uint8Array): Promise<void>;
 }
 

@@ -21,6 +21,12 @@ export interface ResidentCredential {
   signCount: number;
   /** Creation sequence number: larger is newer (CTAP 2.1 §6.2.2: "sorted by creation time, newest first"). */
   seq: number;
+  /** CTAP 2.1 §12.1 credProtect level (1, 2 or 3) when the extension set one; absent = userVerificationOptional. */
+  credProtect?: number;
+  /** CTAP 2.1 §12.2 credBlob stored at creation (at most the profile's maxCredBlobLength bytes). */
+  credBlob?: Uint8Array;
+  /** CTAP 2.1 §12.3 largeBlobKey: 32 bytes, when the credential was made with the extension. */
+  largeBlobKey?: Uint8Array;
 }
 
 export interface AttestationMaterial {
@@ -29,6 +35,11 @@ export interface AttestationMaterial {
   privateKey: Uint8Array;
   /** [attestation certificate, CA certificate], DER. */
   certChain: Uint8Array[];
+  /**
+   * Enterprise attestation certificate (same key and CA, with the device serial number), DER. Absent from
+   * stores written before issue 4: enterprise attestation then uses certChain[0].
+   */
+  enterpriseCertificate?: Uint8Array;
 }
 
 /** An enrolled biometric template (fingerprint via bioEnrollment, face via configuration / control API). */
@@ -70,23 +81,64 @@ export interface PersistentState {
   templates: readonly Template[];
   /** CTAP 2.2 uvCountSinceLastPinEntry: built-in UV successes since the last PIN entry. */
   uvCountSinceLastPinEntry: number;
+  /** CTAP 2.1 §6.10 serialized large-blob array (CBOR array || LEFT(SHA-256(array), 16)); reset restores the initial one. */
+  largeBlobArray: Uint8Array;
+  /** CTAP 2.1 §6.11.4 minPinLengthRPIDs: RP IDs the minPinLength extension may report to (set by authenticatorConfig). */
+  minPinLengthRpIds: readonly string[];
+  /** CTAP 2.1 §6.11.1 / §7.1: enterprise attestation enabled (getInfo ep); meaningful only on an EA-capable profile. */
+  enterpriseAttestation: boolean;
+  /**
+   * Emulator control (issue 5, ctap/authenticator/control.ts): discoverable credentials moved out of
+   * residentCredentials, so no look-up can see them (deactivated, or damaged = unreadable). Absent = none.
+   */
+  setAside?: readonly SetAsideCredential[];
+  /** Emulator control: the device is suspended ("locked"): the dispatcher answers every command but getInfo with OPERATION_DENIED. */
+  suspended?: boolean;
+}
+
+/** A discoverable credential the control API took out of service; `restore` puts it back. */
+export interface SetAsideCredential {
+  reason: 'deactivated' | 'damaged';
+  credential: ResidentCredential;
+}
+
+/** CTAP 2.1 §6.10.2: the initial serialized large-blob array, an empty CBOR array (0x80) and its truncated hash. */
+export function initialLargeBlobArray(): Uint8Array {
+  return new Uint8Array([0x80, 0x76, 0xbe, 0x8b, 0x52, 0x8d, 0x00, 0x75, 0xf7, 0xaa, 0xe9, 0x8d, 0x6f, 0xa5, 0x7a, 0x6d, 0x3c]);
+}
+
+/** Members authenticatorLargeBlobs / authenticatorConfig own, as on a fresh device and after authenticatorReset (CHECKLIST B6.3). */
+export function configDefaults(): Pick<PersistentState, 'largeBlobArray' | 'minPinLengthRpIds' | 'enterpriseAttestation'> {
+  return { largeBlobArray: initialLargeBlobArray(), minPinLengthRpIds: [], enterpriseAttestation: false };
+}
+
+function encodeResident(c: ResidentCredential): CborValue {
+  return {
+    credentialId: c.credentialId,
+    rpId: c.rpId,
+    rpName: c.rpName,
+    user: { id: c.user.id, name: c.user.name, displayName: c.user.displayName },
+    alg: c.alg,
+    privateKey: c.privateKey,
+    signCount: c.signCount,
+    seq: c.seq,
+    credProtect: c.credProtect,
+    credBlob: c.credBlob,
+    largeBlobKey: c.largeBlobKey,
+  } as CborValue;
 }
 
 export function encodeState(s: PersistentState): Uint8Array {
   return encode({
     schemaVersion: s.schemaVersion,
     masterKey: s.masterKey,
-    attestation: { aaguid: s.attestation.aaguid, privateKey: s.attestation.privateKey, certChain: s.attestation.certChain },
-    residentCredentials: s.residentCredentials.map((c) => ({
-      credentialId: c.credentialId,
-      rpId: c.rpId,
-      rpName: c.rpName,
-      user: { id: c.user.id, name: c.user.name, displayName: c.user.displayName },
-      alg: c.alg,
-      privateKey: c.privateKey,
-      signCount: c.signCount,
-      seq: c.seq,
-    })),
+    attestation: {
+      aaguid: s.attestation.aaguid,
+      privateKey: s.attestation.privateKey,
+      certChain: s.attestation.certChain,
+      enterpriseCertificate: s.attestation.enterpriseCertificate,
+    },
+    residentCredentials: s.residentCredentials.map(encodeResident),
     counters: new Map([...s.counters].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
     nextSeq: s.nextSeq,
     pin: s.pin ? { hash: s.pin.hash, codePoints: s.pin.codePoints } : undefined,
@@ -97,6 +149,11 @@ export function encodeState(s: PersistentState): Uint8Array {
     alwaysUv: s.alwaysUv,
     templates: s.templates.map((t) => ({ id: t.id, modality: t.modality, friendlyName: t.friendlyName })),
     uvCountSinceLastPinEntry: s.uvCountSinceLastPinEntry,
+    largeBlobArray: s.largeBlobArray,
+    minPinLengthRpIds: [...s.minPinLengthRpIds],
+    enterpriseAttestation: s.enterpriseAttestation,
+    setAside: s.setAside?.length ? s.setAside.map((x) => ({ reason: x.reason, credential: encodeResident(x.credential) })) : undefined,
+    suspended: s.suspended ? true : undefined,
   } as CborValue);
 }
 
@@ -157,6 +214,17 @@ function decodeResident(v: unknown, i: number): ResidentCredential {
   };
   const rpName = optionalText(r('rpName'), `${what}.rpName`);
   if (rpName !== undefined) cred.rpName = rpName;
+  // Extension members (issue 4): absent from records written before them.
+  const credProtect = r('credProtect');
+  if (credProtect !== undefined) {
+    const level = uintOf(credProtect, `${what}.credProtect`);
+    if (level < 1 || level > 3) throw corrupt(`${what}.credProtect is not 1, 2 or 3`);
+    cred.credProtect = level;
+  }
+  const credBlob = r('credBlob');
+  if (credBlob !== undefined) cred.credBlob = bytesOf(credBlob, `${what}.credBlob`);
+  const largeBlobKey = r('largeBlobKey');
+  if (largeBlobKey !== undefined) cred.largeBlobKey = bytesOf(largeBlobKey, `${what}.largeBlobKey`, 32);
   return cred;
 }
 
@@ -218,11 +286,48 @@ export function decodeState(bytes: Uint8Array): PersistentState {
       aaguid: bytesOf(a('aaguid'), 'attestation.aaguid', 16),
       privateKey: bytesOf(a('privateKey'), 'attestation.privateKey', 32),
       certChain: chain.map((c, i) => bytesOf(c, `attestation.certChain[${i}]`)),
+      ...(a('enterpriseCertificate') !== undefined
+        ? { enterpriseCertificate: bytesOf(a('enterpriseCertificate'), 'attestation.enterpriseCertificate') }
+        : {}),
     },
     residentCredentials: residents.map(decodeResident),
     counters,
     nextSeq: uintOf(r('nextSeq'), 'nextSeq'),
     ...decodeUserVerification(r),
+    ...decodeConfig(r),
+    ...decodeControl(r),
+  };
+}
+
+/** Emulator-control members (issue 5): absent unless the control API set them. */
+function decodeControl(r: Reader): Pick<PersistentState, 'setAside' | 'suspended'> {
+  const out: Pick<PersistentState, 'setAside' | 'suspended'> = {};
+  const aside = r('setAside');
+  if (aside !== undefined) {
+    if (!Array.isArray(aside)) throw corrupt('setAside is not an array');
+    out.setAside = aside.map((v, i) => {
+      const x = reader(v, `setAside[${i}]`);
+      const reason = x('reason');
+      if (reason !== 'deactivated' && reason !== 'damaged') throw corrupt(`setAside[${i}].reason is not deactivated or damaged`);
+      return { reason, credential: decodeResident(x('credential'), i) };
+    });
+  }
+  const suspended = r('suspended');
+  if (suspended !== undefined && boolOf(suspended, 'suspended')) out.suspended = true;
+  return out;
+}
+
+/** largeBlobs / config members, added in issue 4: a store written before them reads as factory values. */
+function decodeConfig(r: Reader): ReturnType<typeof configDefaults> {
+  const d = configDefaults();
+  const blob = r('largeBlobArray');
+  const rpIds = r('minPinLengthRpIds');
+  if (rpIds !== undefined && !Array.isArray(rpIds)) throw corrupt('minPinLengthRpIds is not an array');
+  const ea = r('enterpriseAttestation');
+  return {
+    largeBlobArray: blob === undefined ? d.largeBlobArray : bytesOf(blob, 'largeBlobArray'),
+    minPinLengthRpIds: rpIds === undefined ? d.minPinLengthRpIds : rpIds.map((x, i) => textOf(x, `minPinLengthRpIds[${i}]`)),
+    enterpriseAttestation: ea === undefined ? d.enterpriseAttestation : boolOf(ea, 'enterpriseAttestation'),
   };
 }
 

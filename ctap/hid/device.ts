@@ -49,8 +49,11 @@ import { decodePacket, encodeInitPacket, fragmentMessage, type ContPacket, type 
 
 /** What the channel layer serves: the CTAP2 dispatcher, the U2F layer and an identification signal. */
 export interface HidApplication {
-  /** payload = CTAP command byte || CBOR parameters; resolves to status byte || CBOR response. */
-  cbor(payload: Uint8Array, ctx: RequestContext): Promise<Uint8Array>;
+  /**
+   * payload = CTAP command byte || CBOR parameters; resolves to status byte || CBOR response. Absent (a U2F-only
+   * key): CAPABILITY_CBOR is clear and CBOR is refused with ERR_INVALID_CMD.
+   */
+  cbor?(payload: Uint8Array, ctx: RequestContext): Promise<Uint8Array>;
   /** A CTAP1/U2F APDU; resolves to the response APDU. Absent: CAPABILITY_NMSG is set and MSG is refused. */
   msg?(payload: Uint8Array, ctx: RequestContext): Promise<Uint8Array>;
   /** Identification signal. Present: CAPABILITY_WINK is set. */
@@ -135,7 +138,7 @@ const MAX_LOCK_SECONDS = 10;
 const noop = (): void => {};
 
 export class CtapHidDevice {
-  /** CTAPHID_INIT capability byte: CBOR always, WINK iff app.wink, NMSG iff no app.msg. */
+  /** CTAPHID_INIT capability byte: CBOR iff app.cbor, WINK iff app.wink, NMSG iff no app.msg. */
   readonly capabilities: number;
 
   private readonly app: HidApplication;
@@ -180,7 +183,7 @@ export class CtapHidDevice {
     // CTAP 2.1 §11.2.9.1.3: CAPABILITY_CBOR if CTAPHID_CBOR is implemented, _WINK if WINK is,
     // _NMSG if CTAPHID_MSG is NOT implemented.
     this.capabilities =
-      CtapHidCapability.CBOR |
+      (opts.app.cbor ? CtapHidCapability.CBOR : 0) |
       (opts.app.wink ? CtapHidCapability.WINK : 0) |
       (opts.app.msg ? 0 : CtapHidCapability.NMSG);
   }
@@ -441,7 +444,7 @@ export class CtapHidDevice {
     };
     let p: Promise<Uint8Array>;
     try {
-      p = st.cmd === CtapHidCmd.CBOR ? this.app.cbor(st.payload, ctx) : this.app.msg!(st.payload, ctx);
+      p = st.cmd === CtapHidCmd.CBOR ? this.app.cbor!(st.payload, ctx) : this.app.msg!(st.payload, ctx);
     } catch (e) {
       p = Promise.reject(e);
     }
@@ -551,8 +554,9 @@ export class CtapHidDevice {
     switch (cmd) {
       case CtapHidCmd.PING:
       case CtapHidCmd.LOCK:
-      case CtapHidCmd.CBOR:
         return true;
+      case CtapHidCmd.CBOR:
+        return this.app.cbor !== undefined; // CHECKLIST A20: a U2F-only device has no CBOR → ERR_INVALID_CMD
       case CtapHidCmd.MSG:
         return this.app.msg !== undefined; // CHECKLIST A22: NMSG set → ERR_INVALID_CMD
       case CtapHidCmd.WINK:

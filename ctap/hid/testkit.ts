@@ -28,7 +28,7 @@ export interface FakeApp extends HidApplication {
 }
 
 /** A fake HidApplication: every CBOR/MSG call waits until the test resolves or rejects it. */
-export function fakeApp(opts: { msg?: boolean; wink?: boolean } = {}): FakeApp {
+export function fakeApp(opts: { cbor?: boolean; msg?: boolean; wink?: boolean } = {}): FakeApp {
   const calls: AppCall[] = [];
   const call = (kind: AppCall['kind']) => (payload: Uint8Array, ctx: RequestContext) =>
     new Promise<Uint8Array>((resolve, reject) => {
@@ -51,9 +51,9 @@ export function fakeApp(opts: { msg?: boolean; wink?: boolean } = {}): FakeApp {
   const app: FakeApp = {
     calls,
     winks: 0,
-    cbor: call('cbor'),
     pending: () => [...calls].reverse().find((c) => !c.settled),
   };
+  if (opts.cbor !== false) app.cbor = call('cbor'); // a U2F-only device has no CBOR
   if (opts.msg) app.msg = call('msg');
   if (opts.wink) app.wink = () => void app.winks++;
   return app;
@@ -106,7 +106,7 @@ export interface Harness {
 
 export const NONCE = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8);
 
-export type HarnessOptions = { app?: { msg?: boolean; wink?: boolean } } & Partial<
+export type HarnessOptions = { app?: { cbor?: boolean; msg?: boolean; wink?: boolean } } & Partial<
   Omit<CtapHidDeviceOptions, 'app' | 'scheduler' | 'send'>
 >;
 

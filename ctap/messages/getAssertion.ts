@@ -30,6 +30,7 @@ export const GetAssertionResponseKey = {
   user: 0x04,
   numberOfCredentials: 0x05,
   userSelected: 0x06,
+  largeBlobKey: 0x07,
 } as const;
 
 export interface GetAssertionRequest {
@@ -48,6 +49,8 @@ export interface GetAssertionResponse {
   signature: Uint8Array;
   user?: UserEntity;
   numberOfCredentials?: number;
+  /** CTAP 2.1 §12.3 largeBlobKey extension: the credential's 32-byte key, outside authData. */
+  largeBlobKey?: Uint8Array;
 }
 
 export function parseGetAssertionRequest(m: CborMap): GetAssertionRequest {
@@ -82,5 +85,6 @@ export function encodeGetAssertionResponse(res: GetAssertionResponse): Uint8Arra
   ]);
   if (res.user) m.set(K.user, encodeUser(res.user) as CborValue);
   if (res.numberOfCredentials !== undefined) m.set(K.numberOfCredentials, res.numberOfCredentials);
+  if (res.largeBlobKey !== undefined) m.set(K.largeBlobKey, res.largeBlobKey);
   return encode(m);
 }

@@ -13,9 +13,12 @@ export const GetInfoKey = {
   maxCredentialIdLength: 0x08,
   transports: 0x09,
   algorithms: 0x0a,
+  maxSerializedLargeBlobArray: 0x0b,
   forcePINChange: 0x0c,
   minPINLength: 0x0d,
   firmwareVersion: 0x0e,
+  maxRPIDsForSetMinPINLength: 0x10,
+  maxCredBlobLength: 0x0f,
   preferredPlatformUvAttempts: 0x11,
   uvModality: 0x12,
   remainingDiscoverableCredentials: 0x14,
@@ -34,19 +37,26 @@ export interface GetInfoResponse {
   maxMsgSize: number;
   /** Omitted when there is no PIN/UV auth protocol. */
   pinUvAuthProtocols?: number[];
-  maxCredentialCountInList: number;
-  maxCredentialIdLength: number;
-  transports: string[];
-  algorithms: { alg: number; type: 'public-key' }[];
+  /** maxCredentialCountInList … algorithms, firmwareVersion, remainingDiscoverableCredentials: CTAP 2.1 members, absent from a CTAP 2.0 getInfo. */
+  maxCredentialCountInList?: number;
+  maxCredentialIdLength?: number;
+  transports?: string[];
+  algorithms?: { alg: number; type: 'public-key' }[];
+  /** Present iff the largeBlobs option is (CTAP 2.1 §6.4: at least 1024). */
+  maxSerializedLargeBlobArray?: number;
   /** Present on PIN-capable devices. */
   forcePINChange?: boolean;
   minPINLength?: number;
-  firmwareVersion: number;
+  firmwareVersion?: number;
+  /** Present iff the setMinPINLength option is (CTAP 2.1 §6.4). */
+  maxRPIDsForSetMinPINLength?: number;
+  /** Present iff credBlob is listed in extensions (CTAP 2.1 §6.4: at least 32). */
+  maxCredBlobLength?: number;
   /** Present on devices with built-in UV. */
   preferredPlatformUvAttempts?: number;
   /** FIDO Registry user verification method bits (fingerprint 0x02, face 0x10), OR-ed. */
   uvModality?: number;
-  remainingDiscoverableCredentials: number;
+  remainingDiscoverableCredentials?: number;
   uvCountSinceLastPinEntry?: number;
   maxPINLength?: number;
 }
@@ -60,16 +70,21 @@ export function encodeGetInfoResponse(info: GetInfoResponse): Uint8Array {
   m.set(K.options, { ...info.options });
   m.set(K.maxMsgSize, info.maxMsgSize);
   if (info.pinUvAuthProtocols && info.pinUvAuthProtocols.length > 0) m.set(K.pinUvAuthProtocols, info.pinUvAuthProtocols);
-  m.set(K.maxCredentialCountInList, info.maxCredentialCountInList);
-  m.set(K.maxCredentialIdLength, info.maxCredentialIdLength);
-  m.set(K.transports, info.transports);
-  m.set(K.algorithms, info.algorithms.map((a) => ({ alg: a.alg, type: a.type })));
+  if (info.maxCredentialCountInList !== undefined) m.set(K.maxCredentialCountInList, info.maxCredentialCountInList);
+  if (info.maxCredentialIdLength !== undefined) m.set(K.maxCredentialIdLength, info.maxCredentialIdLength);
+  if (info.transports !== undefined) m.set(K.transports, info.transports);
+  if (info.algorithms !== undefined) m.set(K.algorithms, info.algorithms.map((a) => ({ alg: a.alg, type: a.type })));
+  if (info.maxSerializedLargeBlobArray !== undefined) m.set(K.maxSerializedLargeBlobArray, info.maxSerializedLargeBlobArray);
   if (info.forcePINChange !== undefined) m.set(K.forcePINChange, info.forcePINChange);
   if (info.minPINLength !== undefined) m.set(K.minPINLength, info.minPINLength);
-  m.set(K.firmwareVersion, info.firmwareVersion);
+  if (info.firmwareVersion !== undefined) m.set(K.firmwareVersion, info.firmwareVersion);
+  if (info.maxRPIDsForSetMinPINLength !== undefined) m.set(K.maxRPIDsForSetMinPINLength, info.maxRPIDsForSetMinPINLength);
+  if (info.maxCredBlobLength !== undefined) m.set(K.maxCredBlobLength, info.maxCredBlobLength);
   if (info.preferredPlatformUvAttempts !== undefined) m.set(K.preferredPlatformUvAttempts, info.preferredPlatformUvAttempts);
   if (info.uvModality !== undefined) m.set(K.uvModality, info.uvModality);
-  m.set(K.remainingDiscoverableCredentials, info.remainingDiscoverableCredentials);
+  if (info.remainingDiscoverableCredentials !== undefined) {
+    m.set(K.remainingDiscoverableCredentials, info.remainingDiscoverableCredentials);
+  }
   if (info.uvCountSinceLastPinEntry !== undefined) m.set(K.uvCountSinceLastPinEntry, info.uvCountSinceLastPinEntry);
   if (info.maxPINLength !== undefined) m.set(K.maxPINLength, info.maxPINLength);
   return encode(m);

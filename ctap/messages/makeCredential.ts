@@ -31,7 +31,7 @@ export const MakeCredentialKey = {
 } as const;
 
 /** Response map keys, CTAP 2.1 §6.1 (authenticatorMakeCredential response). */
-export const MakeCredentialResponseKey = { fmt: 0x01, authData: 0x02, attStmt: 0x03 } as const;
+export const MakeCredentialResponseKey = { fmt: 0x01, authData: 0x02, attStmt: 0x03, epAtt: 0x04, largeBlobKey: 0x05 } as const;
 
 export interface MakeCredentialRequest {
   clientDataHash: Uint8Array;
@@ -50,6 +50,10 @@ export interface MakeCredentialResponse {
   fmt: string;
   authData: Uint8Array;
   attStmt: Record<string, CborValue>;
+  /** CTAP 2.1 §6.1.2 step 9: true, only when an enterprise attestation was returned. */
+  epAtt?: boolean;
+  /** CTAP 2.1 §12.3 largeBlobKey extension: 32 bytes, outside authData. */
+  largeBlobKey?: Uint8Array;
 }
 
 export function parseMakeCredentialRequest(m: CborMap): MakeCredentialRequest {
@@ -76,11 +80,12 @@ export function parseMakeCredentialRequest(m: CborMap): MakeCredentialRequest {
 
 export function encodeMakeCredentialResponse(res: MakeCredentialResponse): Uint8Array {
   const K = MakeCredentialResponseKey;
-  return encode(
-    new Map<number, CborValue>([
-      [K.fmt, res.fmt],
-      [K.authData, res.authData],
-      [K.attStmt, res.attStmt],
-    ]),
-  );
+  const m = new Map<number, CborValue>([
+    [K.fmt, res.fmt],
+    [K.authData, res.authData],
+    [K.attStmt, res.attStmt],
+  ]);
+  if (res.epAtt !== undefined) m.set(K.epAtt, res.epAtt);
+  if (res.largeBlobKey !== undefined) m.set(K.largeBlobKey, res.largeBlobKey);
+  return encode(m);
 }

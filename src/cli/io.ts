@@ -3,6 +3,8 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   out(line: string): void;
   err(line: string): void;
+  /** stdout is a terminal (a person is watching, not a log collector). */
+  interactive?: boolean;
   /** Resolves when the process is asked to stop (SIGINT / SIGTERM). */
   stopSignal(): Promise<string>;
 }
@@ -12,6 +14,7 @@ export function processIo(): CliIo {
     env: process.env,
     out: (line) => void process.stdout.write(line + '\n'),
     err: (line) => void process.stderr.write(line + '\n'),
+    interactive: process.stdout.isTTY === true,
     stopSignal: () =>
       new Promise((resolve) => {
         const on = (sig: string): void => {

@@ -6,6 +6,9 @@ import { createLogger, isLogLevel, LOG_LEVELS, type LogLevel } from '../log.ts';
 import { DEFAULT_UDP_HOST, DEFAULT_UDP_PORT, formatPeer } from '../../transports/udp.ts';
 import { CliError, errnoCode, nonEmpty, parseMs, parsePort } from './errors.ts';
 import type { CliIo } from './io.ts';
+import { startControlServer, type ControlServer } from '../control/http/server.ts';
+import { DEFAULT_CONTROL_PORT, defaultTokenPath, removeTokenFile, writeTokenFile } from '../control/http/tokenFile.ts';
+import type { ProfileOverrides } from '../faults/compat.ts';
 
 export interface StartFlags {
   transport?: string;
@@ -20,6 +23,14 @@ export interface StartFlags {
   presence?: string;
   presenceDelay?: string;
   presenceTimeout?: string;
+  /** `--no-control` sets this to false. */
+  control?: boolean;
+  controlPort?: string;
+  controlHost?: string;
+  controlAllowRemote?: boolean;
+  tokenFile?: string;
+  /** `--profile-override k=v`, repeatable. */
+  profileOverride?: string[];
 }
 
 const ATTESTATIONS: readonly AttestationMode[] = ['none', 'self', 'basic'];
@@ -32,11 +43,50 @@ function oneOf<T extends string>(value: string, allowed: readonly T[], what: str
   return value as T;
 }
 
+/** The HTTP control API of a started key (src/control/http); undefined with --no-control. */
+export interface ControlPlan {
+  host: string;
+  port: number;
+  allowRemote: boolean;
+  /** Explicit --token-file; default: defaultTokenPath(actual port). */
+  tokenFile?: string;
+}
+
 export interface StartPlan {
   options: StartDeviceOptions;
   logLevel: LogLevel;
   /** What the listening line says about the store. */
   storeLabel: string;
+  control?: ControlPlan;
+}
+
+/** `--profile-override maxCredentialCountInList=1` (repeatable) → ProfileOverrides; startDevice checks names and ranges. */
+export function parseProfileOverrides(pairs: readonly string[]): ProfileOverrides | undefined {
+  if (pairs.length === 0) return undefined;
+  const out: Record<string, number> = {};
+  for (const pair of pairs) {
+    const m = /^([A-Za-z][A-Za-z0-9]*)=(\d+)$/.exec(pair.trim());
+    if (!m) throw new CliError(`--profile-override must be NAME=INTEGER (e.g. maxCredentialCountInList=1), got ${JSON.stringify(pair)}`);
+    out[m[1]!] = Number(m[2]);
+  }
+  return out as ProfileOverrides;
+}
+
+/**
+ * The control API: on by default (the CLI's control commands need it), on 127.0.0.1:8112, or on any free port
+ * when the UDP port is 0 (a throwaway key gets a throwaway control port). `--no-control` turns it off.
+ */
+function planControl(flags: StartFlags, env: NodeJS.ProcessEnv, udpPort: number): ControlPlan | undefined {
+  if (flags.control === false) return undefined;
+  const portText = flags.controlPort ?? nonEmpty(env.VFIDO_CONTROL_PORT);
+  const port =
+    portText === undefined ? (udpPort === 0 ? 0 : DEFAULT_CONTROL_PORT) : parsePort(portText, flags.controlPort ? '--control-port' : 'VFIDO_CONTROL_PORT');
+  return {
+    host: flags.controlHost ?? '127.0.0.1',
+    port,
+    allowRemote: flags.controlAllowRemote === true,
+    ...(flags.tokenFile !== undefined ? { tokenFile: flags.tokenFile } : {}),
+  };
 }
 
 /** Flags + environment (VFIDO_STORE, VFIDO_PORT, VFIDO_LOG_LEVEL) → device options. Flags win. */
@@ -70,6 +120,7 @@ export function planStart(flags: StartFlags, env: NodeJS.ProcessEnv): StartPlan 
   if (flags.presenceDelay !== undefined) presence.delayMs = parseMs(flags.presenceDelay, '--presence-delay');
   if (flags.presenceTimeout !== undefined) presence.timeoutMs = parseMs(flags.presenceTimeout, '--presence-timeout');
 
+  const profileOverrides = parseProfileOverrides(flags.profileOverride ?? []);
   const options: StartDeviceOptions = {
     transport: 'udp',
     host: flags.host ?? DEFAULT_UDP_HOST,
@@ -79,8 +130,10 @@ export function planStart(flags: StartFlags, env: NodeJS.ProcessEnv): StartPlan 
     ...(flags.profile !== undefined ? { profile: flags.profile } : {}),
     ...(flags.attestation !== undefined ? { attestation: oneOf(flags.attestation, ATTESTATIONS, '--attestation') } : {}),
     ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+    ...(profileOverrides ? { profileOverrides } : {}),
   };
-  return { options, logLevel: levelText, storeLabel };
+  const control = planControl(flags, env, port);
+  return { options, logLevel: levelText, storeLabel, ...(control ? { control } : {}) };
 }
 
 /** Startup failures → one sentence for stderr. */
@@ -100,6 +153,43 @@ export function describeStartError(e: unknown, options: StartDeviceOptions): str
   return e instanceof Error ? e.message : String(e);
 }
 
+/** Control server startup failures → one sentence. */
+export function describeControlError(e: unknown, plan: ControlPlan): string {
+  const where = `http://${plan.host.includes(':') ? `[${plan.host}]` : plan.host}:${plan.port}`;
+  switch (errnoCode(e)) {
+    case 'EADDRINUSE':
+      return `cannot serve the control API on ${where}: the port is in use (another vfido running? try --control-port, or --no-control)`;
+    case 'EADDRNOTAVAIL':
+      return `cannot serve the control API on ${where}: no such local address`;
+    case 'EACCES':
+      return `cannot serve the control API on ${where}: permission denied`;
+  }
+  return e instanceof Error ? e.message : String(e);
+}
+
+interface RunningControl {
+  server: ControlServer;
+  tokenFile: string;
+}
+
+/** Serve the started key as authenticator "default" and leave the token where the CLI commands look. */
+async function startControl(plan: ControlPlan, device: Device, logger: ReturnType<typeof createLogger>, io: CliIo): Promise<RunningControl> {
+  let server: ControlServer;
+  try {
+    server = await startControlServer({ host: plan.host, port: plan.port, allowRemote: plan.allowRemote, logger, authenticators: { default: device } });
+  } catch (e) {
+    throw new CliError(describeControlError(e, plan));
+  }
+  const tokenFile = plan.tokenFile ?? defaultTokenPath(server.port, { env: io.env });
+  try {
+    await writeTokenFile(tokenFile, server.token);
+  } catch (e) {
+    await server.close();
+    throw new CliError(`cannot write the control token file ${tokenFile}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return { server, tokenFile };
+}
+
 /** Run until a stop signal. Resolves with the exit status. */
 export async function runStart(flags: StartFlags, io: CliIo): Promise<number> {
   const plan = planStart(flags, io.env);
@@ -111,10 +201,26 @@ export async function runStart(flags: StartFlags, io: CliIo): Promise<number> {
   } catch (e) {
     throw new CliError(describeStartError(e, plan.options));
   }
+  let control: RunningControl | undefined;
+  try {
+    if (plan.control) control = await startControl(plan.control, device, logger, io);
+  } catch (e) {
+    await device.close();
+    throw e;
+  }
   const { host, port } = device.address!;
   io.out(`vfido: virtual key listening on udp://${formatPeer(host, port)} (store: ${plan.storeLabel})`);
+  if (control) {
+    io.out(`vfido: control API on ${control.server.url} (authenticator "default"; token file: ${control.tokenFile})`);
+    // The token itself only on a terminal: non-interactive output usually ends up in CI logs.
+    if (io.interactive) io.out(`vfido: control token: ${control.server.token}`);
+  }
   const signal = await stopped;
   logger.info({ signal }, 'stopping');
+  if (control) {
+    await control.server.close();
+    await removeTokenFile(control.tokenFile).catch(() => undefined);
+  }
   await device.close();
   return 0;
 }

@@ -98,6 +98,17 @@ describe.each(MODES)('createCrypto (deterministic=%s)', (deterministic) => {
     }
   });
 
+  it('publicKeyOf gives back the public key of a private key from node:crypto (ES256 and Ed25519)', () => {
+    const ec = nc.generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+    const point = Buffer.concat([Buffer.from([4]), Buffer.from(ec.x!, 'base64url'), Buffer.from(ec.y!, 'base64url')]);
+    expect(toHex(crypto.publicKeyOf(CoseAlg.ES256, new Uint8Array(Buffer.from(ec.d!, 'base64url'))))).toBe(point.toString('hex'));
+    const ed = nc.generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
+    expect(toHex(crypto.publicKeyOf(CoseAlg.EdDSA, new Uint8Array(Buffer.from(ed.d!, 'base64url'))))).toBe(
+      Buffer.from(ed.x!, 'base64url').toString('hex'),
+    );
+    expect(() => crypto.publicKeyOf(CoseAlg.ES256, new Uint8Array(31))).toThrow(/expected 32 bytes, got 31/);
+  });
+
   it('rejects unsupported algorithms and wrong key lengths', () => {
     expect(() => crypto.generateKeyPair(-257 as CoseAlg)).toThrow(/unsupported COSE algorithm -257/);
     expect(() => crypto.sign(CoseAlg.ES256, new Uint8Array(31), msg)).toThrow(/expected 32 bytes, got 31/);

@@ -96,19 +96,24 @@ function checkAlg(alg: number): asserts alg is CoseAlg {
 export function createCrypto({ rng, deterministic = false }: CryptoOptions): Crypto {
   const cache = new KeyCache();
 
+  const publicKeyOf = (alg: CoseAlg, privateKey: Uint8Array): Uint8Array => {
+    checkAlg(alg);
+    expectLength(privateKey, 32, 'publicKeyOf: private key');
+    if (alg === CoseAlg.ES256) {
+      return new Uint8Array(deterministic ? p256.getPublicKey(privateKey, false) : p256PublicKey(privateKey));
+    }
+    return new Uint8Array(
+      deterministic
+        ? ed25519.getPublicKey(privateKey)
+        : u8(nc.createPublicKey(cache.get(alg, privateKey)).export({ format: 'der', type: 'spki' }).subarray(12)),
+    );
+  };
+
   const generateKeyPair = (alg: CoseAlg): KeyPair => {
     checkAlg(alg);
-    if (alg === CoseAlg.ES256) {
-      const privateKey = drawP256Scalar(rng);
-      const publicKey = deterministic ? p256.getPublicKey(privateKey, false) : p256PublicKey(privateKey);
-      return { alg, privateKey, publicKey: new Uint8Array(publicKey) };
-    }
-    // RFC 8032 §5.1.5: the Ed25519 private key is a 32-byte random seed.
-    const privateKey = rng.randomBytes(32);
-    const publicKey = deterministic
-      ? ed25519.getPublicKey(privateKey)
-      : u8(nc.createPublicKey(cache.get(alg, privateKey)).export({ format: 'der', type: 'spki' }).subarray(12));
-    return { alg, privateKey, publicKey: new Uint8Array(publicKey) };
+    // FIPS 186-5 A.2.2 for P-256; RFC 8032 §5.1.5: the Ed25519 private key is a 32-byte random seed.
+    const privateKey = alg === CoseAlg.ES256 ? drawP256Scalar(rng) : rng.randomBytes(32);
+    return { alg, privateKey, publicKey: publicKeyOf(alg, privateKey) };
   };
 
   const sign = (alg: CoseAlg, privateKey: Uint8Array, message: Uint8Array): Uint8Array => {
@@ -131,6 +136,7 @@ export function createCrypto({ rng, deterministic = false }: CryptoOptions): Cry
     hmacSha256: (key: Uint8Array, data: Uint8Array): Uint8Array =>
       u8(nc.createHmac('sha256', key).update(data).digest()),
     generateKeyPair,
+    publicKeyOf,
     sign,
     aeadSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
       expectLength(key, 32, 'aeadSeal: key');

@@ -24,6 +24,8 @@ export const DEFAULT_PRESENCE_TIMEOUT_MS = 30_000;
 /** A UserPresence whose mode and delay can be changed while the device runs (the control API will). */
 export interface ConfigurablePresence extends UserPresence {
   readonly mode: PresenceMode;
+  readonly delayMs: number;
+  readonly timeoutMs: number;
   set(opts: { mode?: PresenceMode; delayMs?: number; timeoutMs?: number }): void;
 }
 
@@ -64,6 +66,12 @@ export function createPresence({
     request,
     get mode() {
       return state.mode;
+    },
+    get delayMs() {
+      return state.delayMs;
+    },
+    get timeoutMs() {
+      return state.timeoutMs;
     },
     set(opts) {
       state = {

@@ -149,7 +149,7 @@ export interface BuiltDriver {
 }
 
 /**
- * Compile test/interop/libfido2/{vfido_udp.c,driver.c,driver_uv.c} against the system libfido2 into a fresh temp dir.
+ * Compile test/interop/libfido2/{vfido_udp.c,driver.c,driver_uv.c,driver_ext.c} against the system libfido2 into a fresh temp dir.
  * Rejects with the setup hint when pkg-config, libfido2-dev or gcc are missing.
  */
 export async function buildLibfido2Driver(): Promise<BuiltDriver> {
@@ -174,6 +174,7 @@ export async function buildLibfido2Driver(): Promise<BuiltDriver> {
       join(src, 'vfido_udp.c'),
       join(src, 'driver.c'),
       join(src, 'driver_uv.c'),
+      join(src, 'driver_ext.c'),
       ...flags.stdout.trim().split(/\s+/).filter(Boolean),
     ],
     60_000,
@@ -250,6 +251,16 @@ export async function openInteropDevice(opts: InteropDeviceOptions = {}): Promis
     await writeFile(out.caFile, ca);
   }
   return out;
+}
+
+/**
+ * The getInfo versions a device with profile `p` reports: the profile's, plus "FIDO_2_1_PRE" (before
+ * "FIDO_2_1") when getInfo announces a preview command (CTAP 2.1 §6.12 / §6.13: the credentialMgmtPreview or
+ * userVerificationMgmtPreview option is present).
+ */
+export function expectedVersions(p: Profile, options: Record<string, unknown>): string[] {
+  const preview = 'credentialMgmtPreview' in options || 'userVerificationMgmtPreview' in options;
+  return preview ? p.versions.flatMap((v) => (v === 'FIDO_2_1' ? ['FIDO_2_1_PRE', v] : [v])) : p.versions;
 }
 
 /** Lowercase hex, as the external clients print bytes. */

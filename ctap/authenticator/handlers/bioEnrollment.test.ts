@@ -5,7 +5,7 @@ import { createDispatcher, type Dispatch } from '../dispatch.ts';
 import { DeviceState } from '../deviceState.ts';
 import { userVerificationDefaults } from '../authenticator.ts';
 import { defaultProfile, type Profile } from '../profile.ts';
-import { STATE_SCHEMA_VERSION, decodeState, type PersistentState } from '../state.ts';
+import { configDefaults, STATE_SCHEMA_VERSION, decodeState, type PersistentState } from '../state.ts';
 import { enrollTemplateDirectly } from '../templates.ts';
 import type { UvModality } from '../env.ts';
 import { pinSession } from '../../pin/session.ts';
@@ -50,6 +50,7 @@ function freshState(profile: Profile): PersistentState {
     counters: new Map(),
     nextSeq: 0,
     ...userVerificationDefaults(profile),
+    ...configDefaults(),
   };
 }
 

@@ -12,6 +12,7 @@ import {
 } from '../../messages/clientPin.ts';
 import { requireProtocol } from '../../pin/authorize.ts';
 import type { HandlerContext } from '../context.ts';
+import { isCtap21 } from '../served.ts';
 import { changePin, setPin } from './clientPinSetPin.ts';
 import { getPinToken, getPinUvAuthTokenUsingPinWithPermissions, getPinUvAuthTokenUsingUvWithPermissions } from './clientPinToken.ts';
 
@@ -19,7 +20,10 @@ type Subcommand = (h: HandlerContext, req: ClientPinRequest) => Promise<ClientPi
 
 /** CTAP 2.1 §6.5.5.2: pinRetries, and powerCycleState = true once 3 consecutive mismatches need a power cycle. */
 async function getPinRetries(h: HandlerContext): Promise<ClientPinResponse> {
-  return { pinRetries: h.device.persistent.pinRetries, powerCycleState: h.device.pin?.pinAuthBlocked ?? false };
+  const pinRetries = h.device.persistent.pinRetries;
+  // powerCycleState (0x04) is a CTAP 2.1 member; a CTAP 2.0 authenticator answers pinRetries alone.
+  if (!isCtap21(h.profile)) return { pinRetries };
+  return { pinRetries, powerCycleState: h.device.pin?.pinAuthBlocked ?? false };
 }
 
 /** CTAP 2.1 §6.5.5.4: keyAgreement = getPublicKey() of the selected protocol. */
@@ -42,7 +46,8 @@ function subcommandsOf(h: HandlerContext): Map<number, Subcommand> {
     m.set(S.setPIN, setPin);
     m.set(S.changePIN, changePin);
     m.set(S.getPinToken, getPinToken);
-    m.set(S.getPinUvAuthTokenUsingPinWithPermissions, getPinUvAuthTokenUsingPinWithPermissions);
+    // CTAP 2.0 §5.5 defines subcommands 0x01–0x05 only: pinUvAuthToken permissions are CTAP 2.1.
+    if (isCtap21(h.profile)) m.set(S.getPinUvAuthTokenUsingPinWithPermissions, getPinUvAuthTokenUsingPinWithPermissions);
   }
   if (h.profile.uv) {
     m.set(S.getPinUvAuthTokenUsingUvWithPermissions, getPinUvAuthTokenUsingUvWithPermissions);

@@ -1,6 +1,8 @@
 /** authenticatorGetAssertion (0x02), CTAP 2.1 §6.2.2. */
 import { CtapStatus } from '../../constants/status.ts';
 import { CtapError } from '../../errors.ts';
+import { usableForAssertion } from '../../extensions/credProtect.ts';
+import { openGetAssertionExtensions, readGetAssertionExtensions } from '../../extensions/getAssertion.ts';
 import type { GetAssertionRequest, GetAssertionResponse } from '../../messages/getAssertion.ts';
 import { Permission } from '../../pin/authorize.ts';
 import type { HandlerContext } from '../context.ts';
@@ -27,6 +29,8 @@ export async function getAssertion(h: HandlerContext, req: GetAssertionRequest):
   const protocol = await pinUvAuthPrecheck(h, 'getAssertion', req.rpId, req); // steps 1–2
   const hasParam = req.pinUvAuthParam !== undefined;
   const options = checkOptions(h, req); // step 4
+  // Step 10's inputs, validated before any user interaction (hmac-secret with up=false → UNSUPPORTED_OPTION).
+  const extensionInputs = readGetAssertionExtensions(h, req.extensions, { up: options.up });
   const uv = getAssertionUvPolicy(h, { ...options, hasParam }); // step 5 (alwaysUv)
   const rpIdHash = rpIdHashOf(h, req.rpId);
   // Step 6: the pinUvAuthToken (ga permission, RP ID) or built-in UV, when protected by some form of UV.
@@ -44,9 +48,12 @@ export async function getAssertion(h: HandlerContext, req: GetAssertionRequest):
   // skipped); otherwise the RP's discoverable credentials, newest first (step 12).
   const allowList = req.allowList ?? [];
   const fromAllowList = allowList.length > 0;
-  const credentials: AssertionCandidate[] = fromAllowList
+  const located: AssertionCandidate[] = fromAllowList
     ? allowList.flatMap((d) => locateCredential(h, req.rpId, rpIdHash, d) ?? [])
     : discoverableCredentials(h, req.rpId);
+  // Step 7 (credProtect, CTAP 2.1 §12.1): userVerificationRequired needs the "uv" bit;
+  // userVerificationOptionalWithCredentialIDList needs the "uv" bit or an allowList.
+  const credentials = located.filter((c) => usableForAssertion(c.credProtect, { uv: outcome.uv, allowList: fromAllowList }));
   // Step 7 (CTAP 2.1 order): no applicable credential → CTAP2_ERR_NO_CREDENTIALS, before any touch.
   if (credentials.length === 0) throw new CtapError(CtapStatus.CTAP2_ERR_NO_CREDENTIALS, `no credential for ${req.rpId}`);
 
@@ -55,7 +62,9 @@ export async function getAssertion(h: HandlerContext, req: GetAssertionRequest):
   // "up" false → silent assertion, UP bit 0, the token is left as it is.
   const userPresent = outcome.upEvidence || options.up;
   if (options.up) await establishPresence(h, 'getAssertion', req.rpId, hasParam, outcome);
-  // Step 10: extensions: none are supported, unknown ones are ignored.
+  // Step 10: extensions (ctap/extensions): the enabled ones are processed (hmac-secret: key agreement, saltAuth,
+  // salts), unknown ones ignored; the outputs are built per credential when it is signed for.
+  const extensions = openGetAssertionExtensions(h, extensionInputs);
 
   // Steps 11–14: allowList → any applicable credential (the first); otherwise the newest discoverable one.
   const userVerified = outcome.uv;
@@ -65,6 +74,7 @@ export async function getAssertion(h: HandlerContext, req: GetAssertionRequest):
     userPresent,
     userVerified,
     credential: credentials[0]!,
+    extensions,
   });
   if (!fromAllowList && credentials.length > 1) {
     // Step 12 (no display): numberOfCredentials, and remember the request for getNextAssertion (30 s timer).
@@ -77,6 +87,7 @@ export async function getAssertion(h: HandlerContext, req: GetAssertionRequest):
       userPresent,
       userVerified,
       credentials,
+      extensions,
       next: 1,
       lastAt: h.env.scheduler.now(),
     };

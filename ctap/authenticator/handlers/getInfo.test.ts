@@ -18,20 +18,29 @@ describe('authenticatorGetInfo (CTAP 2.1 §6.4)', () => {
     expect(t.presence.requests).toHaveLength(0);
     expect(req.keepalives).toEqual([]);
     const m = r.body!;
-    // 0x0C forcePINChange, 0x0D minPINLength and 0x1D maxPINLength come with clientPin; no UV keys (0x11, 0x12, 0x17).
-    expect([...m.keys()]).toEqual([0x01, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0c, 0x0d, 0x0e, 0x14, 0x1d]);
-    expect(m.get(0x01)).toEqual(['FIDO_2_0', 'FIDO_2_1']);
+    // 0x0C forcePINChange, 0x0D minPINLength and 0x1D maxPINLength come with clientPin; no UV keys (0x11, 0x12, 0x17);
+    // 0x0B maxSerializedLargeBlobArray with largeBlobs, 0x10 maxRPIDsForSetMinPINLength with setMinPINLength.
+    expect([...m.keys()]).toEqual([0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x14, 0x1d]);
+    // The prototype credential management command (0x41) is served beside 0x0A: FIDO_2_1_PRE is listed;
+    // CTAP1/U2F is served over CTAPHID_MSG: U2F_V2.
+    expect(m.get(0x01)).toEqual(['U2F_V2', 'FIDO_2_0', 'FIDO_2_1_PRE', 'FIDO_2_1']);
     expect(m.get(0x03)).toEqual(defaultProfile.aaguid);
     const options = m.get(0x04) as Map<string, boolean>;
     // Canonical order: shorter keys first, then bytewise.
     expect([...options.entries()]).toEqual([
+      ['ep', false],
       ['rk', true],
       ['up', true],
       ['plat', false],
       ['alwaysUv', false],
+      ['credMgmt', true],
+      ['authnrCfg', true],
       ['clientPin', false],
+      ['largeBlobs', true],
       ['pinUvAuthToken', true],
+      ['setMinPINLength', true],
       ['makeCredUvNotRqd', true],
+      ['credentialMgmtPreview', true],
     ]);
     expect(m.get(0x05)).toBe(7609);
     expect(m.get(0x06)).toEqual([2, 1]);
@@ -46,6 +55,11 @@ describe('authenticatorGetInfo (CTAP 2.1 §6.4)', () => {
     expect(m.get(0x0c)).toBe(false);
     expect(m.get(0x0d)).toBe(4);
     expect(m.get(0x0e)).toBe(defaultProfile.firmwareVersion);
+    // CTAP 2.1 §6.4: extensions (0x02) and, as credBlob is listed, maxCredBlobLength (0x0F, at least 32).
+    expect(m.get(0x02)).toEqual(['credProtect', 'hmac-secret', 'hmac-secret-mc', 'credBlob', 'largeBlobKey', 'minPinLength']);
+    expect(m.get(0x0f)).toBe(32);
+    expect(m.get(0x0b)).toBe(defaultProfile.largeBlobs!.maxSerializedLargeBlobArray);
+    expect(m.get(0x10)).toBe(defaultProfile.maxRPIDsForSetMinPINLength);
     expect(m.get(0x14)).toBe(defaultProfile.residentCredentialCapacity);
     expect(m.get(0x1d)).toBe(63);
   });
@@ -57,7 +71,9 @@ describe('authenticatorGetInfo (CTAP 2.1 §6.4)', () => {
     expect(info.pinUvAuthProtocols).toBeUndefined();
     expect(info.minPINLength).toBeUndefined();
     expect(info.forcePINChange).toBeUndefined();
-    expect(info.extensions).toEqual([]);
+    // No PIN/UV auth protocol (no hmac-secret), no PIN policy (no minPinLength), no largeBlobs (no largeBlobKey).
+    expect(info.extensions).toEqual(['credProtect', 'credBlob']);
+    expect(info.maxCredBlobLength).toBe(32);
   });
 
   it('the default (PIN-only) key: clientPin follows the state, never a uv option (CTAP 2.1 §6.4: "MUST NOT")', async () => {
@@ -86,7 +102,7 @@ describe('authenticatorGetInfo (CTAP 2.1 §6.4)', () => {
     expect(info.preferredPlatformUvAttempts).toBe(3);
     expect(info.uvCountSinceLastPinEntry).toBe(0);
     // The preview bioEnrollment command (0x40) is served, so FIDO_2_1_PRE and userVerificationMgmtPreview are listed.
-    expect(info.versions).toEqual(['FIDO_2_0', 'FIDO_2_1_PRE', 'FIDO_2_1']);
+    expect(info.versions).toEqual(['U2F_V2', 'FIDO_2_0', 'FIDO_2_1_PRE', 'FIDO_2_1']);
     expect(info.options.userVerificationMgmtPreview).toBe(false);
     await fp.enrollTemplate({ modality: 'fingerprint' });
     info = fp.info();
@@ -97,7 +113,9 @@ describe('authenticatorGetInfo (CTAP 2.1 §6.4)', () => {
     expect(info.uvModality).toBe(0x10);
     expect(info.options.uv).toBe(false);
     expect(info.options).not.toHaveProperty('bioEnroll');
-    expect(info.versions).toEqual(['FIDO_2_0', 'FIDO_2_1']);
+    expect(info.options).not.toHaveProperty('userVerificationMgmtPreview');
+    expect(info.options).toMatchObject({ uvAcfg: true, credentialMgmtPreview: true }); // 0x41 is served: FIDO_2_1_PRE
+    expect(info.versions).toEqual(['U2F_V2', 'FIDO_2_0', 'FIDO_2_1_PRE', 'FIDO_2_1']);
     await face.enrollTemplate({ modality: 'face' });
     expect(face.info().options.uv).toBe(true);
 
@@ -116,14 +134,15 @@ describe('authenticatorGetInfo (CTAP 2.1 §6.4)', () => {
   it('is generated from the profile (versions, algorithms, limits)', async () => {
     const profile: Profile = {
       ...defaultProfile,
-      versions: ['FIDO_2_0'],
+      versions: ['FIDO_2_1'],
+      u2f: false,
       algorithms: [-8],
       maxCredentialCountInList: 3,
       extensions: [],
     };
     const auth = await createAuthenticator({ env: createTestEnv().env, profile });
     const m = (await ctapCall(auth, INFO)).body!;
-    expect(m.get(0x01)).toEqual(['FIDO_2_0']);
+    expect(m.get(0x01)).toEqual(['FIDO_2_1_PRE', 'FIDO_2_1']); // + FIDO_2_1_PRE: credential management preview 0x41
     expect((m.get(0x0a) as Map<string, unknown>[]).map((a) => a.get('alg'))).toEqual([-8]);
     expect(m.get(0x07)).toBe(3);
   });

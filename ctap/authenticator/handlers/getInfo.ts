@@ -7,13 +7,50 @@ import { commandTable } from '../commands.ts';
 import type { Profile } from '../profile.ts';
 import type { PersistentState } from '../state.ts';
 import { builtInUvConfigured } from '../steps/builtInUv.ts';
+import { conformInfo } from '../infoLevel.ts';
+import {
+  configSupported,
+  credentialManagementSupported,
+  enterpriseAttestationCapable,
+  largeBlobsSupported,
+  setMinPinLengthSupported,
+} from '../features.ts';
+import { CRED_BLOB } from '../../extensions/credBlob.ts';
+import { enabledExtensions } from '../../extensions/registry.ts';
 
 /** FIDO Registry §3.1 user verification methods: USER_VERIFY_FINGERPRINT_INTERNAL, USER_VERIFY_FACEPRINT_INTERNAL. */
 const UV_MODALITY_BITS = { fingerprint: 0x02, face: 0x10 } as const;
 
-/** The preview bioEnrollment command (FIDO_2_1_PRE) is in the dispatch table (looked up at call time). */
-function previewBioEnrollmentServed(): boolean {
-  return commandTable.has(CtapCommand.authenticatorBioEnrollmentPreview);
+/** Which FIDO_2_1_PRE prototype commands (0x40, 0x41) this profile is served (the table is looked up at call time). */
+interface Previews {
+  bio: boolean;
+  credMgmt: boolean;
+}
+
+function previewsServed(profile: Profile): Previews {
+  return {
+    bio: profile.uv?.modalities.includes('fingerprint') === true && commandTable.has(CtapCommand.authenticatorBioEnrollmentPreview),
+    credMgmt: credentialManagementSupported(profile) && commandTable.has(CtapCommand.authenticatorCredentialManagementPreview),
+  };
+}
+
+/**
+ * Issue 4 management options (features.ts): credMgmt (+ credentialMgmtPreview when 0x41 is served), largeBlobs,
+ * authnrCfg (+ uvAcfg with built-in UV: acfg may be requested with getPinUvAuthTokenUsingUvWithPermissions),
+ * setMinPINLength, ep (present iff EA-capable; its value says whether EA is enabled).
+ */
+function addManagementOptions(o: Record<string, boolean>, profile: Profile, state: PersistentState, preview: Previews): void {
+  if (credentialManagementSupported(profile)) {
+    o.credMgmt = true;
+    if (preview.credMgmt) o.credentialMgmtPreview = true;
+  }
+  if (largeBlobsSupported(profile)) o.largeBlobs = true;
+  if (configSupported(profile)) {
+    o.authnrCfg = true;
+    if (profile.uv) o.uvAcfg = true;
+  }
+  if (setMinPinLengthSupported(profile)) o.setMinPINLength = true;
+  if (enterpriseAttestationCapable(profile)) o.ep = state.enterpriseAttestation;
 }
 
 /**
@@ -27,35 +64,38 @@ function previewBioEnrollmentServed(): boolean {
  * - makeCredUvNotRqd, alwaysUv: iff clientPin or built-in UV;
  * - noMcGaPermissionsWithClientPin: never (mc/ga permissions are granted with the PIN).
  */
-function buildOptions(profile: Profile, state: PersistentState, preview: boolean): Record<string, boolean> {
+function buildOptions(profile: Profile, state: PersistentState, preview: Previews): Record<string, boolean> {
   const o: Record<string, boolean> = { rk: profile.options.rk, up: profile.options.up, plat: profile.options.plat };
   if (profile.pin) o.clientPin = state.pin !== undefined;
   if (profile.pin || profile.uv) o.pinUvAuthToken = true;
   if (profile.uv) o.uv = builtInUvConfigured({ profile, device: { persistent: state } });
   if (profile.uv?.modalities.includes('fingerprint')) {
     o.bioEnroll = state.templates.some((t) => t.modality === 'fingerprint');
-    if (preview) o.userVerificationMgmtPreview = o.bioEnroll;
+    if (preview.bio) o.userVerificationMgmtPreview = o.bioEnroll;
   }
   if (profile.pin || profile.uv) {
-    o.makeCredUvNotRqd = profile.options.makeCredUvNotRqd;
+    // CTAP 2.1 §6.4 alwaysUv: while it is true, makeCredUvNotRqd MUST be false.
+    o.makeCredUvNotRqd = profile.options.makeCredUvNotRqd && !state.alwaysUv;
     o.alwaysUv = state.alwaysUv;
   }
+  addManagementOptions(o, profile, state, preview);
   return o;
 }
 
 export function buildInfo(profile: Profile, state: PersistentState): GetInfoResponse {
   const stored = state.residentCredentials.length;
-  const preview = profile.uv?.modalities.includes('fingerprint') === true && previewBioEnrollmentServed();
-  // "FIDO_2_1_PRE" announces the preview commands (0x40), so only when one is actually served.
+  const previews = previewsServed(profile);
+  const preview = previews.bio || previews.credMgmt;
+  // "FIDO_2_1_PRE" announces the preview commands (0x40, 0x41), so only when one is actually served.
   const versions = preview
     ? profile.versions.flatMap((v) => (v === 'FIDO_2_1' ? ['FIDO_2_1_PRE', v] : [v]))
     : [...profile.versions];
   if (preview && !versions.includes('FIDO_2_1_PRE')) versions.push('FIDO_2_1_PRE');
   const info: GetInfoResponse = {
     versions,
-    extensions: [...profile.extensions],
+    extensions: enabledExtensions(profile),
     aaguid: profile.aaguid.slice(),
-    options: buildOptions(profile, state, preview),
+    options: buildOptions(profile, state, previews),
     maxMsgSize: profile.maxMsgSize,
     maxCredentialCountInList: profile.maxCredentialCountInList,
     maxCredentialIdLength: profile.maxCredentialIdLength,
@@ -65,6 +105,12 @@ export function buildInfo(profile: Profile, state: PersistentState): GetInfoResp
     // CTAP 2.1 §6.4: estimated number of additional discoverable credentials that can be stored.
     remainingDiscoverableCredentials: profile.options.rk ? Math.max(0, profile.residentCredentialCapacity - stored) : 0,
   };
+  // CTAP 2.1 §6.4 maxCredBlobLength: present iff credBlob is supported (Chromium rejects it otherwise, B4.2).
+  if (info.extensions.includes(CRED_BLOB)) info.maxCredBlobLength = profile.maxCredBlobLength;
+  if (profile.largeBlobs && largeBlobsSupported(profile)) info.maxSerializedLargeBlobArray = profile.largeBlobs.maxSerializedLargeBlobArray;
+  if (profile.maxRPIDsForSetMinPINLength !== undefined && setMinPinLengthSupported(profile)) {
+    info.maxRPIDsForSetMinPINLength = profile.maxRPIDsForSetMinPINLength;
+  }
   const protocols = supportedProtocols(profile);
   if (protocols.length > 0) info.pinUvAuthProtocols = protocols;
   if (profile.pin) {
@@ -77,7 +123,7 @@ export function buildInfo(profile: Profile, state: PersistentState): GetInfoResp
     info.uvModality = profile.uv.modalities.reduce((bits, m) => bits | UV_MODALITY_BITS[m], 0);
     info.uvCountSinceLastPinEntry = state.uvCountSinceLastPinEntry; // CTAP 2.2
   }
-  return info;
+  return conformInfo(profile, state, info); // served commands only; CTAP 2.0 members for a CTAP 2.0 profile
 }
 
 /** getInfo answers at once: no user presence, no keepalive (CHECKLIST B0.7). */

@@ -32,6 +32,7 @@ export async function getNextAssertion(h: HandlerContext): Promise<GetAssertionR
     userPresent: st.userPresent,
     userVerified: st.userVerified,
     credential,
+    ...(st.extensions ? { extensions: st.extensions } : {}),
   });
   st.next += 1;
   st.lastAt = h.env.scheduler.now();

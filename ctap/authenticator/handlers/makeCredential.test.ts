@@ -103,7 +103,7 @@ describe('authenticatorMakeCredential (CTAP 2.1 §6.1.2)', () => {
         extra: [
           [2, { id: 'example.com', name: 'Example', icon: 'https://example.com/i.png' }],
           [3, { id: new Uint8Array([7]), name: 'a', displayName: 'A', icon: 'https://example.com/u.png' }],
-          [6, { 'unknown-ext': true, credProtect: 2 }],
+          [6, { 'unknown-ext': true, txAuthSimple: 'Pay?' }],
           [0x0b, ['packed']],
           [0x20, 'future'],
         ],
@@ -227,7 +227,8 @@ describe('authenticatorMakeCredential (CTAP 2.1 §6.1.2)', () => {
     });
 
     it('"rk" present while getInfo has no rk support → CTAP2_ERR_UNSUPPORTED_OPTION', async () => {
-      const profile: Profile = { ...defaultProfile, options: { ...defaultProfile.options, rk: false } };
+      // Without rk, credBlob and largeBlobKey cannot be enabled (ctap/extensions/registry.ts).
+      const profile: Profile = { ...defaultProfile, options: { ...defaultProfile.options, rk: false }, extensions: [] };
       const { mc } = await setup({ profile });
       expect((await mc({ options: { rk: false } })).status).toBe(CtapStatus.CTAP2_ERR_UNSUPPORTED_OPTION);
       expect((await mc()).status).toBe(CtapStatus.CTAP2_OK);

@@ -2,7 +2,13 @@
 import { equal } from '../../bytes.ts';
 import { CtapStatus } from '../../constants/status.ts';
 import { CtapError } from '../../errors.ts';
-import { PUBLIC_KEY, type PubKeyCredParam } from '../../messages/entities.ts';
+import { countsForExcludeList } from '../../extensions/credProtect.ts';
+import {
+  makeCredentialExtensionOutputs,
+  processMakeCredentialExtensions,
+  readMakeCredentialExtensions,
+} from '../../extensions/makeCredential.ts';
+import { PUBLIC_KEY, type CredentialDescriptor, type PubKeyCredParam } from '../../messages/entities.ts';
 import type { MakeCredentialRequest, MakeCredentialResponse } from '../../messages/makeCredential.ts';
 import { buildAuthData } from '../../webauthn/authData.ts';
 import { encodeCoseKey } from '../../webauthn/cose.ts';
@@ -13,6 +19,7 @@ import type { CoseAlg, KeyPair } from '../env.ts';
 import type { Profile } from '../profile.ts';
 import type { ResidentCredential } from '../state.ts';
 import { attest, attestedAaguid } from '../steps/attestation.ts';
+import { enterpriseAttestationRequested } from '../steps/enterpriseAttestation.ts';
 import { Permission } from '../../pin/authorize.ts';
 import { locateCredential, rpIdHashOf } from '../steps/credentials.ts';
 import { collectUserPresence } from '../steps/presence.ts';
@@ -71,11 +78,10 @@ export async function makeCredential(h: HandlerContext, req: MakeCredentialReque
   const hasParam = req.pinUvAuthParam !== undefined;
   const alg = chooseAlgorithm(h.profile, req.pubKeyCredParams); // step 3
   const { rk, uv: uvRequested } = checkOptions(h, req); // steps 4–5
+  // Step 15's inputs, validated before any user interaction (e.g. largeBlobKey false / without rk → INVALID_OPTION).
+  const extensionInputs = readMakeCredentialExtensions(h, req.extensions, { rk });
   const uv = makeCredentialUvPolicy(h, { rk, uv: uvRequested, hasParam }); // steps 6–8
-  // Step 9: "If the authenticator is not enterprise attestation capable ... return CTAP1_ERR_INVALID_PARAMETER."
-  if (req.enterpriseAttestation !== undefined) {
-    throw new CtapError(CtapStatus.CTAP1_ERR_INVALID_PARAMETER, 'enterprise attestation is not supported');
-  }
+  const enterprise = enterpriseAttestationRequested(h, req.enterpriseAttestation, rpId); // step 9
   const rpIdHash = rpIdHashOf(h, rpId);
   // Steps 10–11: the pinUvAuthToken (mc permission, RP ID) or built-in UV, when protected by UV. Step 10 (rk, uv
   // false, makeCredUvNotRqd, no param → skip UV) needs no code: step 11 has nothing to do then.
@@ -91,8 +97,13 @@ export async function makeCredential(h: HandlerContext, req: MakeCredentialReque
 
   // Step 12: a listed credential created by this authenticator and bound to rp.id → CREDENTIAL_EXCLUDED. Unless
   // user presence is already established (the token's userPresent flag, or built-in UV), collect it first
-  // (whatever its outcome), so the list cannot be probed silently.
-  if (req.excludeList?.some((d) => locateCredential(h, rpId, rpIdHash, d) !== undefined)) {
+  // (whatever its outcome), so the list cannot be probed silently. A userVerificationRequired (credProtect 3)
+  // credential counts only when UV was collected in step 11; otherwise it is skipped.
+  const excluded = (d: CredentialDescriptor): boolean => {
+    const c = locateCredential(h, rpId, rpIdHash, d);
+    return c !== undefined && countsForExcludeList(c.credProtect, outcome.uv);
+  };
+  if (req.excludeList?.some(excluded)) {
     if (!userPresentAlready(h, hasParam, outcome)) await collectUserPresence(h, 'makeCredential', rpId);
     throw new CtapError(CtapStatus.CTAP2_ERR_CREDENTIAL_EXCLUDED, 'a credential in excludeList exists on this device');
   }
@@ -100,7 +111,8 @@ export async function makeCredential(h: HandlerContext, req: MakeCredentialReque
   // Steps 13–14: "up" is true here: user presence from built-in UV, the token's UP flag or a touch (declined /
   // timed out → OPERATION_DENIED); then the token's UP, UV and permissions (except lbw) are cleared.
   await establishPresence(h, 'makeCredential', rpId, hasParam, outcome);
-  // Step 15: extensions: none are supported, unknown ones are ignored.
+  // Step 15: extensions (ctap/extensions): the enabled ones are processed, unknown ones ignored.
+  const extensions = processMakeCredentialExtensions(h, extensionInputs, { rk });
 
   // Step 16: the new key pair. Steps 17/18: discoverable or not, the credential ID is the wrapped key.
   const keyPair: KeyPair = h.env.crypto.generateKeyPair(alg);
@@ -108,7 +120,7 @@ export async function makeCredential(h: HandlerContext, req: MakeCredentialReque
     alg,
     privateKey: keyPair.privateKey,
     resident: rk,
-    credProtect: 0,
+    credProtect: extensions.credential.credProtect ?? 0,
   });
   if (rk) {
     const record: Omit<ResidentCredential, 'seq'> = {
@@ -118,24 +130,30 @@ export async function makeCredential(h: HandlerContext, req: MakeCredentialReque
       alg,
       privateKey: keyPair.privateKey,
       signCount: 0,
+      ...extensions.credential,
     };
     if (req.rp.name !== undefined) record.rpName = req.rp.name;
     await storeResident(h, record);
   }
 
+  const outputs = makeCredentialExtensionOutputs(h, extensions, { rpId, credentialId, uv: outcome.uv });
   // WebAuthn L3 §6.1: UP set, UV set iff user verification was performed, AT set with the attested credential
-  // data; per-credential counters start at 0.
+  // data, ED iff there are extension outputs; per-credential counters start at 0.
   const authData = buildAuthData({
     rpIdHash,
     flags: AuthDataFlag.UP | (outcome.uv ? AuthDataFlag.UV : 0),
     signCount: 0,
     attestedCredentialData: {
-      aaguid: attestedAaguid(h),
+      aaguid: attestedAaguid(h, enterprise),
       credentialId,
       credentialPublicKey: encodeCoseKey(alg, keyPair.publicKey),
     },
+    ...(outputs.authData ? { extensions: outputs.authData } : {}),
   });
   // Step 19: attestation statement.
-  const { fmt, attStmt } = attest(h, keyPair, authData, req.clientDataHash);
-  return { fmt, authData, attStmt };
+  const { fmt, attStmt } = attest(h, keyPair, authData, req.clientDataHash, enterprise);
+  const res: MakeCredentialResponse = { fmt, authData, attStmt };
+  if (enterprise) res.epAtt = true; // step 9: epAtt, only when an enterprise attestation is returned
+  if (outputs.largeBlobKey) res.largeBlobKey = outputs.largeBlobKey; // CTAP 2.1 §12.3: response member 0x05
+  return res;
 }

@@ -2,6 +2,7 @@
 import { CtapStatus } from '../../constants/status.ts';
 import { CtapError } from '../../errors.ts';
 import { userVerificationDefaults } from '../authenticator.ts';
+import { configDefaults } from '../state.ts';
 import type { HandlerContext } from '../context.ts';
 import { requireUserPresenceOrTimeout } from '../steps/presence.ts';
 
@@ -18,7 +19,8 @@ export async function reset(h: HandlerContext): Promise<void> {
   // CHECKLIST B6.3: the PIN is removed; pinRetries, uvRetries, minPINLength, forcePINChange and alwaysUv return
   // to their factory values; every biometric template is removed (vendor choice: a reset forgets the user).
   const s = h.device.persistent;
-  const { pin: _removed, ...kept } = s;
+  // Credentials the control API set aside (deactivated / damaged) go with the others.
+  const { pin: _removed, setAside: _wiped, ...kept } = s;
   await h.device.commit({
     ...kept,
     masterKey: h.env.rng.randomBytes(32),
@@ -26,8 +28,14 @@ export async function reset(h: HandlerContext): Promise<void> {
     counters: new Map(),
     nextSeq: 0,
     ...userVerificationDefaults(h.profile),
+    // CHECKLIST B6.3: the large-blob array returns to its initial value, minPinLengthRPIDs empties, EA is disabled.
+    ...configDefaults(),
   });
   // New key-agreement keys and pinUvAuthToken, no consecutive mismatches: the PIN session starts over.
   h.device.pin = undefined;
   h.device.enrollment = undefined; // an enrollment in progress has nothing left to add to
+  h.device.largeBlobWrite = undefined; // a pending large-blob write would overwrite the restored array
+  // A U2F touch latched before the wipe must not approve a registration after it (OpenSK resets its U2F state too).
+  h.device.u2fPresence?.dispose();
+  h.device.u2fPresence = undefined;
 }

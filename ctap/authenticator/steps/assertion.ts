@@ -1,8 +1,10 @@
 /**
  * One assertion for one credential (shared by getAssertion and getNextAssertion): bump and persist the
- * credential's signature counter, build authData, sign authData || clientDataHash.
+ * credential's signature counter, build authData (with the request's extension outputs for this credential),
+ * sign authData || clientDataHash.
  */
 import { concat, equal, toHex } from '../../bytes.ts';
+import { assertionExtensionOutputs, type AssertionExtensions } from '../../extensions/getAssertion.ts';
 import type { UserEntity } from '../../messages/entities.ts';
 import type { GetAssertionResponse } from '../../messages/getAssertion.ts';
 import { buildAuthData } from '../../webauthn/authData.ts';
@@ -23,7 +25,7 @@ export function counterKey(h: HandlerContext, credentialId: Uint8Array): string 
  * decreasing (it sticks at 2^32-1). Resident: in the record; non-resident: in the persistent counter map.
  * Returns the new state and the new counter value.
  */
-function incrementCounter(h: HandlerContext, c: AssertionCandidate): { next: PersistentState; signCount: number } {
+export function incrementCounter(h: HandlerContext, c: AssertionCandidate): { next: PersistentState; signCount: number } {
   const s = h.device.persistent;
   if (c.resident) {
     let signCount = 0;
@@ -48,9 +50,13 @@ export interface AssertionInput {
   /** User verification was performed (pinUvAuthToken or built-in UV). */
   userVerified: boolean;
   credential: AssertionCandidate;
+  /** The request's extensions (CTAP 2.1 §6.2.2 step 10), if any. */
+  extensions?: AssertionExtensions;
 }
 
 export async function signAssertion(h: HandlerContext, a: AssertionInput): Promise<GetAssertionResponse> {
+  // CTAP 2.1 §6.2.2 step 10: extension outputs for this credential, with the response's UV bit.
+  const ext = assertionExtensionOutputs(h, a.extensions, a.credential, a.userVerified);
   // CTAP 2.1 §6.2.2 step 14 (CHECKLIST B2.14): increment the signature counter before building authData;
   // it is persisted first, so a signature is never issued for a counter value the store does not hold.
   const { next, signCount } = incrementCounter(h, a.credential);
@@ -60,6 +66,7 @@ export async function signAssertion(h: HandlerContext, a: AssertionInput): Promi
     // CTAP 2.1 §6.2.2 step 9: "up": false → silent assertion, UP bit 0. UV bit iff user verification was done.
     flags: (a.userPresent ? AuthDataFlag.UP : 0) | (a.userVerified ? AuthDataFlag.UV : 0),
     signCount,
+    ...(ext.authData ? { extensions: ext.authData } : {}),
   });
   // CTAP 2.1 §6.2.2 step 13 / WebAuthn L3 §6.3.3: sign authenticatorData || clientDataHash.
   const signature = h.env.crypto.sign(a.credential.alg, a.credential.privateKey, concat(authData, a.clientDataHash));
@@ -70,6 +77,7 @@ export async function signAssertion(h: HandlerContext, a: AssertionInput): Promi
   };
   const user = responseUser(a.credential, a.userVerified);
   if (user) res.user = user;
+  if (ext.largeBlobKey) res.largeBlobKey = ext.largeBlobKey;
   return res;
 }
 

@@ -12,9 +12,12 @@ export interface AttestationOutput {
   attStmt: Record<string, CborValue>;
 }
 
-/** AAGUID to put in attestedCredentialData: all zero for self attestation (CHECKLIST D6), the profile's otherwise. */
-export function attestedAaguid(h: HandlerContext): Uint8Array {
-  return h.attestation === 'self' ? new Uint8Array(16) : h.profile.aaguid;
+/**
+ * AAGUID to put in attestedCredentialData: all zero for self attestation (CHECKLIST D6), the profile's otherwise
+ * (always with an enterprise attestation, which is a basic one).
+ */
+export function attestedAaguid(h: HandlerContext, enterprise = false): Uint8Array {
+  return h.attestation === 'self' && !enterprise ? new Uint8Array(16) : h.profile.aaguid;
 }
 
 export function attest(
@@ -22,9 +25,24 @@ export function attest(
   credential: { alg: CoseAlg; privateKey: Uint8Array },
   authData: Uint8Array,
   clientDataHash: Uint8Array,
+  enterprise = false,
 ): AttestationOutput {
   // WebAuthn L3 §8.2: the signature is over authenticatorData || clientDataHash.
   const message = concat(authData, clientDataHash);
+  // CTAP 2.1 §7.1: an enterprise attestation is packed with x5c, whatever the device's usual mode, signed by the
+  // attestation key under the enterprise certificate (which names the device serial number); a store from before
+  // that certificate existed uses the basic one.
+  if (enterprise) {
+    const att = h.device.persistent.attestation;
+    return {
+      fmt: 'packed',
+      attStmt: {
+        alg: CoseAlg.ES256,
+        sig: h.env.crypto.sign(CoseAlg.ES256, att.privateKey, message),
+        x5c: [att.enterpriseCertificate ?? att.certChain[0]!],
+      },
+    };
+  }
   switch (h.attestation) {
     case 'none':
       // WebAuthn L3 §8.7: fmt "none", attStmt {}.

@@ -3,7 +3,7 @@ import { MAX_INTERNAL_UV_ATTEMPTS, builtInUvConfigured, performBuiltInUv } from 
 import { DeviceState } from '../deviceState.ts';
 import { userVerificationDefaults } from '../authenticator.ts';
 import { defaultProfile, type Profile } from '../profile.ts';
-import { STATE_SCHEMA_VERSION, decodeState, type PersistentState } from '../state.ts';
+import { configDefaults, STATE_SCHEMA_VERSION, decodeState, type PersistentState } from '../state.ts';
 import { enrollTemplateDirectly } from '../templates.ts';
 import type { HandlerContext } from '../context.ts';
 import type { UvModality } from '../env.ts';
@@ -37,6 +37,7 @@ function freshState(profile: Profile): PersistentState {
     counters: new Map(),
     nextSeq: 0,
     ...userVerificationDefaults(profile),
+    ...configDefaults(),
   };
 }
 

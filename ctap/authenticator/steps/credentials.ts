@@ -29,10 +29,15 @@ export function locateCredential(
   if (d.type !== PUBLIC_KEY) return undefined;
   const key = unwrapCredentialId(h.env.crypto, h.device.persistent.masterKey, rpIdHash, d.id);
   if (!key) return undefined;
-  if (!key.resident) return { credentialId: d.id, alg: key.alg, privateKey: key.privateKey };
+  if (!key.resident) return { credentialId: d.id, alg: key.alg, privateKey: key.privateKey, credProtect: key.credProtect };
   const resident = findResident(h, rpId, d.id);
   if (!resident) return undefined;
-  return { credentialId: resident.credentialId, alg: resident.alg, privateKey: resident.privateKey, resident };
+  return residentCandidate(resident);
+}
+
+/** A stored discoverable credential as an assertion candidate. */
+export function residentCandidate(c: ResidentCredential): AssertionCandidate {
+  return { credentialId: c.credentialId, alg: c.alg, privateKey: c.privateKey, credProtect: c.credProtect ?? 0, resident: c };
 }
 
 /** CTAP 2.1 §6.2.2 step 7 / 12: discoverable credentials of the RP, ordered by creation time, newest first. */
@@ -40,5 +45,5 @@ export function discoverableCredentials(h: HandlerContext, rpId: string): Assert
   return h.device.persistent.residentCredentials
     .filter((c) => c.rpId === rpId)
     .sort((a, b) => b.seq - a.seq)
-    .map((c) => ({ credentialId: c.credentialId, alg: c.alg, privateKey: c.privateKey, resident: c }));
+    .map(residentCandidate);
 }

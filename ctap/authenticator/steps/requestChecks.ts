@@ -3,6 +3,7 @@ import { CtapStatus } from '../../constants/status.ts';
 import { CtapError } from '../../errors.ts';
 import type { CredentialDescriptor } from '../../messages/entities.ts';
 import type { Profile } from '../profile.ts';
+import { isCtap21 } from '../served.ts';
 
 /**
  * excludeList / allowList limits advertised in getInfo (maxCredentialCountInList, maxCredentialIdLength):
@@ -10,7 +11,9 @@ import type { Profile } from '../profile.ts';
  * does [CHECKLIST B1.12]. Platforms split longer lists and drop longer IDs themselves.
  */
 export function checkCredentialListLimits(profile: Profile, list: CredentialDescriptor[] | undefined, name: string): void {
-  if (!list) return;
+  // A CTAP 2.0 getInfo has no maxCredentialCountInList / maxCredentialIdLength (infoLevel.ts): what is not
+  // advertised is not enforced (platforms send such a key whole lists).
+  if (!list || !isCtap21(profile)) return;
   if (list.length > profile.maxCredentialCountInList) {
     throw new CtapError(
       CtapStatus.CTAP2_ERR_LIMIT_EXCEEDED,

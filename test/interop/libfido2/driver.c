@@ -2,7 +2,7 @@
  * vfido-fido2: drive a vfido device over UDP with libfido2 (through vfido_udp.c) and print one JSON object
  * per check on stdout: {"check": "...", "ok": true|false, "detail": {...}}. Exit status 1 if a check failed.
  *
- *   vfido-fido2 info|make_cred|get_assert|exclude|pin|uv|bio PORT [HOST]
+ *   vfido-fido2 info|make_cred|get_assert|exclude|pin|uv|bio|credman|largeblob|config|hmac|credprot|u2f PORT [HOST]
  *
  * info        fido_dev_open (CTAPHID INIT + getInfo), fido_dev_get_cbor_info
  * make_cred   ES256 and EdDSA, rk and not; attestation checked with fido_cred_verify (packed x5c) or
@@ -11,6 +11,7 @@
  *             then 3 discoverable credentials fetched without allow list (libfido2 calls getNextAssertion)
  * exclude     makeCredential with the credential in the exclude list -> FIDO_ERR_CREDENTIAL_EXCLUDED
  * pin, uv, bio  PIN, built-in UV and fingerprint enrollment: see driver_uv.c
+ * credman, largeblob, config, hmac, credprot, u2f  issue 4: see driver_ext.c
  *
  * VFIDO_FIDO2_DEBUG=1 in the environment turns on libfido2's debug log (stderr).
  */
@@ -595,7 +596,8 @@ int main(int argc, char **argv)
 	int init = FIDO_DISABLE_U2F_FALLBACK; /* a failed getInfo must fail the open, not degrade to U2F */
 
 	if (argc < 3 || argc > 4) {
-		fprintf(stderr, "usage: %s info|make_cred|get_assert|exclude|pin|uv|bio PORT [HOST]\n", argv[0]);
+		fprintf(stderr, "usage: %s info|make_cred|get_assert|exclude|pin|uv|bio|credman|largeblob|config|hmac|credprot|u2f PORT [HOST]\n",
+		    argv[0]);
 		return 2;
 	}
 	port = strtoul(argv[2], &end, 10);
@@ -623,6 +625,18 @@ int main(int argc, char **argv)
 		cmd_uv(host, (unsigned)port);
 	else if (strcmp(argv[1], "bio") == 0)
 		cmd_bio(host, (unsigned)port);
+	else if (strcmp(argv[1], "credman") == 0)
+		cmd_credman(host, (unsigned)port);
+	else if (strcmp(argv[1], "largeblob") == 0)
+		cmd_largeblob(host, (unsigned)port);
+	else if (strcmp(argv[1], "config") == 0)
+		cmd_config(host, (unsigned)port);
+	else if (strcmp(argv[1], "hmac") == 0)
+		cmd_hmac(host, (unsigned)port);
+	else if (strcmp(argv[1], "credprot") == 0)
+		cmd_credprot(host, (unsigned)port);
+	else if (strcmp(argv[1], "u2f") == 0)
+		cmd_u2f(host, (unsigned)port);
 	else {
 		fprintf(stderr, "unknown subcommand '%s'\n", argv[1]);
 		return 2;

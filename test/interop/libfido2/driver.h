@@ -57,4 +57,12 @@ void cmd_pin(const char *host, unsigned port);
 void cmd_uv(const char *host, unsigned port);
 void cmd_bio(const char *host, unsigned port);
 
+/* Subcommands in driver_ext.c (issue 4: extensions, credMgmt, largeBlobs, config, U2F). */
+void cmd_credman(const char *host, unsigned port);
+void cmd_largeblob(const char *host, unsigned port);
+void cmd_config(const char *host, unsigned port);
+void cmd_hmac(const char *host, unsigned port);
+void cmd_credprot(const char *host, unsigned port);
+void cmd_u2f(const char *host, unsigned port);
+
 #endif /* VFIDO_DRIVER_H */

@@ -1,0 +1,147 @@
+/**
+ * /authenticators/:id/credentials: WebDriver Add / Get / Remove Credential(s) and Set Credential Properties,
+ * plus vfido's deactivate / restore / corrupt / counter. Private keys leave the device only on an explicit
+ * `?includePrivateKeys=true`.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { CorruptTarget, CredentialInfo } from '../../types.ts';
+import { HttpError } from '../errors.ts';
+import type { AuthenticatorEntry } from '../registry.ts';
+import type { RouteContext } from '../server.ts';
+import {
+  authenticatorParams,
+  corruptBody,
+  counterBody,
+  credentialBody,
+  credentialParams,
+  credentialQuery,
+  credentialsQuery,
+  propsBody,
+} from '../schemas.ts';
+import { credentialInput, webDriverCredential, type CredentialBody, type WebDriverCredential } from '../webdriver.ts';
+
+type IdParams = { id: string };
+type CredParams = { id: string; credentialId: string };
+
+/** The canonical (unpadded base64url) spelling of a credential ID path segment. */
+function canonicalId(id: string): string {
+  return Buffer.from(id, 'base64url').toString('base64url');
+}
+
+function unknownCredential(id: string): HttpError {
+  return new HttpError(404, 'EMU_ERR_UNKNOWN_CREDENTIAL', `no discoverable credential with id ${id} on this authenticator`);
+}
+
+export function credentialRoutes(app: FastifyInstance, { registry }: RouteContext): void {
+  const describe = (entry: AuthenticatorEntry, infos: CredentialInfo[]): WebDriverCredential[] => {
+    const rules = entry.device.control.faults.list();
+    return infos.map((c) => webDriverCredential(c, registry.backupFlags(entry, c.credentialId, rules)));
+  };
+
+  async function find(entry: AuthenticatorEntry, id: string, includePrivateKeys = false): Promise<CredentialInfo> {
+    const want = canonicalId(id);
+    const found = (await entry.device.control.credentials.list({ includePrivateKeys })).find((c) => c.credentialId === want);
+    if (!found) throw unknownCredential(want);
+    return found;
+  }
+
+  app.post<{ Params: IdParams; Body: CredentialBody }>(
+    '/authenticators/:id/credentials',
+    { schema: { params: authenticatorParams, body: credentialBody } },
+    async (req, reply) => {
+      const entry = registry.get(req.params.id);
+      const b = req.body;
+      const info = await entry.device.control.credentials.add(credentialInput(b));
+      if (b.backupEligibility !== undefined || b.backupState !== undefined) {
+        registry.setBackupFlags(entry, info.credentialId, {
+          ...(b.backupEligibility !== undefined ? { backupEligibility: b.backupEligibility } : {}),
+          ...(b.backupState !== undefined ? { backupState: b.backupState } : {}),
+        });
+      }
+      return reply.code(201).send(describe(entry, [info])[0]);
+    },
+  );
+
+  app.get<{ Params: IdParams; Querystring: { includePrivateKeys?: 'true' | 'false'; rpId?: string } }>(
+    '/authenticators/:id/credentials',
+    { schema: { params: authenticatorParams, querystring: credentialsQuery } },
+    async (req) => {
+      const entry = registry.get(req.params.id);
+      const q = req.query;
+      const infos = await entry.device.control.credentials.list({
+        includePrivateKeys: q.includePrivateKeys === 'true',
+        ...(q.rpId !== undefined ? { rpId: q.rpId } : {}),
+      });
+      return describe(entry, infos);
+    },
+  );
+
+  // WebDriver Remove All Credentials (active, deactivated and damaged alike).
+  app.delete<{ Params: IdParams }>('/authenticators/:id/credentials', { schema: { params: authenticatorParams } }, async (req, reply) => {
+    const entry = registry.get(req.params.id);
+    for (const c of await entry.device.control.credentials.list()) {
+      await entry.device.control.credentials.remove(c.credentialId);
+      registry.forgetBackupFlags(entry, c.credentialId);
+    }
+    return reply.code(204).send();
+  });
+
+  app.get<{ Params: CredParams; Querystring: { includePrivateKeys?: 'true' | 'false' } }>(
+    '/authenticators/:id/credentials/:credentialId',
+    { schema: { params: credentialParams, querystring: credentialQuery } },
+    async (req) => {
+      const entry = registry.get(req.params.id);
+      return describe(entry, [await find(entry, req.params.credentialId, req.query.includePrivateKeys === 'true')])[0];
+    },
+  );
+
+  app.delete<{ Params: CredParams }>('/authenticators/:id/credentials/:credentialId', { schema: { params: credentialParams } }, async (req, reply) => {
+    const entry = registry.get(req.params.id);
+    const id = (await find(entry, req.params.credentialId)).credentialId;
+    await entry.device.control.credentials.remove(id);
+    registry.forgetBackupFlags(entry, id);
+    return reply.code(204).send();
+  });
+
+  // WebDriver Set Credential Properties: BE / BS of this credential's assertions (a persistent `flags` rule).
+  app.post<{ Params: CredParams; Body: { backupEligibility?: boolean; backupState?: boolean } }>(
+    '/authenticators/:id/credentials/:credentialId/props',
+    { schema: { params: credentialParams, body: propsBody } },
+    async (req) => {
+      const entry = registry.get(req.params.id);
+      const id = (await find(entry, req.params.credentialId)).credentialId;
+      return registry.setBackupFlags(entry, id, req.body);
+    },
+  );
+
+  for (const op of ['deactivate', 'restore'] as const) {
+    app.post<{ Params: CredParams }>(`/authenticators/:id/credentials/:credentialId/${op}`, { schema: { params: credentialParams } }, async (req, reply) => {
+      const entry = registry.get(req.params.id);
+      const id = (await find(entry, req.params.credentialId)).credentialId;
+      await entry.device.control.credentials[op](id);
+      return reply.code(204).send();
+    });
+  }
+
+  app.post<{ Params: CredParams; Body: { target: CorruptTarget } }>(
+    '/authenticators/:id/credentials/:credentialId/corrupt',
+    { schema: { params: credentialParams, body: corruptBody } },
+    async (req) => {
+      const entry = registry.get(req.params.id);
+      const id = (await find(entry, req.params.credentialId)).credentialId;
+      return describe(entry, [await entry.device.control.credentials.corrupt(id, req.body.target)])[0];
+    },
+  );
+
+  // The signature counter of a discoverable credential, or (with rpId) of a non-discoverable one this device made.
+  app.post<{ Params: CredParams; Body: { value: number; rpId?: string } }>(
+    '/authenticators/:id/credentials/:credentialId/counter',
+    { schema: { params: credentialParams, body: counterBody } },
+    async (req, reply) => {
+      const entry = registry.get(req.params.id);
+      const b = req.body;
+      await entry.device.control.credentials.setCounter(canonicalId(req.params.credentialId), b.value, b.rpId !== undefined ? { rpId: b.rpId } : {});
+      return reply.code(204).send();
+    },
+  );
+}
