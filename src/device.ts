@@ -18,7 +18,7 @@ import {
 import { speaksCtap2 } from '../ctap/authenticator/served.ts';
 import { parseResponseApdu, swName, U2fIns } from '../ctap/u2f/apdu.ts';
 import { CtapHidDevice, type HidApplication, type HidErrorSource } from '../ctap/hid/device.ts';
-import { CtapCommand } from '../ctap/constants/commands.ts';
+import { CtapCommand, ctapCommandName } from '../ctap/constants/commands.ts';
 import { CtapStatus, statusName } from '../ctap/constants/status.ts';
 import { isCtapError } from '../ctap/errors.ts';
 import { toHex } from '../ctap/bytes.ts';
@@ -107,14 +107,7 @@ export interface Device {
 }
 
 /** CTAP command byte → short name (authenticatorGetInfo → getInfo). */
-const COMMAND_NAMES = new Map<number, string>(
-  Object.entries(CtapCommand).map(([name, code]) => [code, name[13]!.toLowerCase() + name.slice(14)]),
-);
-
-export function commandName(code: number | undefined): string {
-  if (code === undefined) return 'empty';
-  return COMMAND_NAMES.get(code) ?? `unknown(0x${code.toString(16).padStart(2, '0')})`;
-}
+export const commandName = ctapCommandName;
 
 /** U2F instruction byte → name (U2F_REGISTER …). */
 const U2F_INS_NAMES = new Map<number, string>(Object.entries(U2fIns).map(([name, code]) => [code, name]));

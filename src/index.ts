@@ -11,3 +11,6 @@ export type { ReportTransport } from '../transports/types.ts';
 export { CtapError, EmulatorError } from '../ctap/errors.ts';
 export { CtapStatus, statusName } from '../ctap/constants/status.ts';
 export { CtapCommand } from '../ctap/constants/commands.ts';
+export { loadScenario, parseScenario, startScenario, applyScenario, ScenarioError, type Scenario, type ScenarioRun } from './scenarios/index.ts';
+export type { DeviceControl } from './control/types.ts';
+export type { FaultRuleInput, FaultRule, HistoryEntry } from './faults/types.ts';

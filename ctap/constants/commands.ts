@@ -16,6 +16,22 @@ export const CtapCommand = {
 } as const;
 export type CtapCommand = (typeof CtapCommand)[keyof typeof CtapCommand];
 
+/** Short command names used in logs, fault rules and history: authenticatorGetInfo → getInfo. */
+const COMMAND_NAMES = new Map<number, string>(
+  Object.entries(CtapCommand).map(([name, code]) => [code, name[13]!.toLowerCase() + name.slice(14)]),
+);
+
+/** The short name of a CTAP command byte; `unknown(0xNN)` for bytes without a command, `empty` for none. */
+export function ctapCommandName(code: number | undefined): string {
+  if (code === undefined) return 'empty';
+  return COMMAND_NAMES.get(code) ?? `unknown(0x${code.toString(16).padStart(2, '0')})`;
+}
+
+/** Every short command name (getInfo, makeCredential, …). */
+export function ctapCommandNames(): string[] {
+  return [...new Set(COMMAND_NAMES.values())];
+}
+
 /** CTAPHID command codes without the 0x80 init-packet bit, CTAP 2.1 §11.2.9. */
 export const CtapHidCmd = {
   PING: 0x01,

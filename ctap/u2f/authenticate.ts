@@ -9,6 +9,7 @@ import { unwrapCredentialId } from '../authenticator/credentialId.ts';
 import type { AssertionCandidate } from '../authenticator/deviceState.ts';
 import { CoseAlg } from '../authenticator/env.ts';
 import { incrementCounter } from '../authenticator/steps/assertion.ts';
+import { residentCandidate } from '../authenticator/steps/credentials.ts';
 import { ApduError, U2fControl, U2fStatus, type CommandApdu } from './apdu.ts';
 import { u2fPresence } from './presence.ts';
 
@@ -28,20 +29,11 @@ const UP_NOT_VERIFIED = 0x00;
 export function locateU2fCredential(h: HandlerContext, application: Uint8Array, keyHandle: Uint8Array): AssertionCandidate | undefined {
   const key = unwrapCredentialId(h.env.crypto, h.device.persistent.masterKey, application, keyHandle);
   if (!key || key.alg !== CoseAlg.ES256) return undefined;
-  let candidate: AssertionCandidate;
-  if (key.resident) {
-    const resident = h.device.persistent.residentCredentials.find((c) => equal(c.credentialId, keyHandle));
-    if (!resident) return undefined;
-    candidate = {
-      credentialId: resident.credentialId,
-      alg: resident.alg,
-      privateKey: resident.privateKey,
-      credProtect: resident.credProtect ?? key.credProtect,
-      resident,
-    };
-  } else {
-    candidate = { credentialId: keyHandle.slice(), alg: key.alg, privateKey: key.privateKey, credProtect: key.credProtect };
-  }
+  if (key.credProtect === CRED_PROTECT_UV_REQUIRED) return undefined;
+  if (!key.resident) return { credentialId: keyHandle.slice(), alg: key.alg, privateKey: key.privateKey, credProtect: key.credProtect };
+  const resident = h.device.persistent.residentCredentials.find((c) => equal(c.credentialId, keyHandle));
+  if (!resident) return undefined; // deleted or overwritten
+  const candidate = residentCandidate(resident);
   return candidate.credProtect === CRED_PROTECT_UV_REQUIRED ? undefined : candidate;
 }
 

@@ -4,6 +4,7 @@ import { CliError } from './errors.ts';
 import type { CliIo } from './io.ts';
 import { runStart, type StartFlags } from './start.ts';
 import { runInfo, type InfoFlags } from './info.ts';
+import { addControlCommands } from './control/commands.ts';
 
 const VERSION = '0.1.0';
 
@@ -29,6 +30,13 @@ function buildProgram(io: CliIo, setResult: (p: Promise<number>) => void): Comma
     .addOption(new Option('--presence <mode>', 'what the simulated user does on a touch request').choices(['approve', 'deny', 'timeout']))
     .option('--presence-delay <ms>', 'milliseconds the user takes to touch (default 0)')
     .option('--presence-timeout <ms>', "milliseconds before a touch request times out in 'timeout' mode (default 30000)")
+    .option('--profile-override <name=value>', 'old-firmware limit, repeatable (maxCredentialCountInList, maxCredentialIdLength, residentCredentialCapacity, firmwareVersion)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--control-port <port>', 'HTTP control API port on 127.0.0.1 (env VFIDO_CONTROL_PORT; default 8112, or any free port with --port 0)')
+    .option('--control-host <address>', 'HTTP control API address (default 127.0.0.1; others need --control-allow-remote)')
+    .option('--control-allow-remote', 'allow a non-loopback --control-host (the token is still required)')
+    .option('--token-file <path>', 'where to write the control token (default: <data dir>/control-<port>.token, mode 0600)')
+    .option('--no-control', 'no HTTP control API')
+    .option('--scenario <file.yaml>', 'start in a scenario: its profile, state and fault rules (a memory store unless --store)')
     .action((flags: StartFlags) => setResult(runStart(flags, io)));
 
   program
@@ -40,6 +48,7 @@ function buildProgram(io: CliIo, setResult: (p: Promise<number>) => void): Comma
     .option('--timeout <ms>', 'how long to wait for an answer (default 2000)')
     .action((flags: InfoFlags) => setResult(runInfo(flags, io)));
 
+  addControlCommands(program, io, setResult);
   return program;
 }
 

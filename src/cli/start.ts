@@ -9,6 +9,7 @@ import type { CliIo } from './io.ts';
 import { startControlServer, type ControlServer } from '../control/http/server.ts';
 import { DEFAULT_CONTROL_PORT, defaultTokenPath, removeTokenFile, writeTokenFile } from '../control/http/tokenFile.ts';
 import type { ProfileOverrides } from '../faults/compat.ts';
+import { applyScenario, loadScenario, type AppliedScenario, type Scenario } from '../scenarios/index.ts';
 
 export interface StartFlags {
   transport?: string;
@@ -31,6 +32,8 @@ export interface StartFlags {
   tokenFile?: string;
   /** `--profile-override k=v`, repeatable. */
   profileOverride?: string[];
+  /** A YAML scenario (src/scenarios): device options, initial state, fault rules. */
+  scenario?: string;
 }
 
 const ATTESTATIONS: readonly AttestationMode[] = ['none', 'self', 'basic'];
@@ -58,6 +61,8 @@ export interface StartPlan {
   /** What the listening line says about the store. */
   storeLabel: string;
   control?: ControlPlan;
+  /** --scenario: applied after the start (its device options are merged in by runStart, flags winning). */
+  scenario?: string;
 }
 
 /** `--profile-override maxCredentialCountInList=1` (repeatable) → ProfileOverrides; startDevice checks names and ranges. */
@@ -109,6 +114,10 @@ export function planStart(flags: StartFlags, env: NodeJS.ProcessEnv): StartPlan 
   if (flags.memoryStore) {
     store = 'memory';
     storeLabel = 'memory, nothing persisted';
+  } else if (flags.scenario !== undefined && flags.store === undefined) {
+    // A scenario describes a starting state: it goes into a fresh memory store, not the user's key, unless --store.
+    store = 'memory';
+    storeLabel = 'memory, scenario state';
   } else {
     const storePath = flags.store ?? nonEmpty(env.VFIDO_STORE) ?? defaultStorePath('default', { env });
     store = { path: storePath };
@@ -133,7 +142,13 @@ export function planStart(flags: StartFlags, env: NodeJS.ProcessEnv): StartPlan 
     ...(profileOverrides ? { profileOverrides } : {}),
   };
   const control = planControl(flags, env, port);
-  return { options, logLevel: levelText, storeLabel, ...(control ? { control } : {}) };
+  return {
+    options,
+    logLevel: levelText,
+    storeLabel,
+    ...(control ? { control } : {}),
+    ...(flags.scenario !== undefined ? { scenario: flags.scenario } : {}),
+  };
 }
 
 /** Startup failures → one sentence for stderr. */
@@ -190,26 +205,61 @@ async function startControl(plan: ControlPlan, device: Device, logger: ReturnTyp
   return { server, tokenFile };
 }
 
+/** The scenario's device options under the command line's: flags win, presence merges field by field. */
+export function withScenario(options: StartDeviceOptions, scenario: Scenario): StartDeviceOptions {
+  const d = scenario.device;
+  const presence = { ...d.presence, ...options.presence };
+  return {
+    ...options,
+    ...(options.profile === undefined && d.profile !== undefined ? { profile: d.profile } : {}),
+    ...(options.seed === undefined && d.seed !== undefined ? { seed: d.seed } : {}),
+    ...(options.attestation === undefined && d.attestation !== undefined ? { attestation: d.attestation } : {}),
+    ...(d.verification !== undefined ? { verification: d.verification } : {}),
+    ...(d.profileOverrides !== undefined || options.profileOverrides !== undefined
+      ? { profileOverrides: { ...d.profileOverrides, ...options.profileOverrides } }
+      : {}),
+    presence,
+  };
+}
+
+async function readScenario(path: string): Promise<Scenario> {
+  try {
+    return await loadScenario(path);
+  } catch (e) {
+    throw new CliError(e instanceof Error ? e.message : String(e));
+  }
+}
+
 /** Run until a stop signal. Resolves with the exit status. */
 export async function runStart(flags: StartFlags, io: CliIo): Promise<number> {
   const plan = planStart(flags, io.env);
+  const scenario = plan.scenario !== undefined ? await readScenario(plan.scenario) : undefined;
+  const options = scenario ? withScenario(plan.options, scenario) : plan.options;
   const logger = createLogger({ level: plan.logLevel });
   const stopped = io.stopSignal();
   let device: Device;
   try {
-    device = await startDevice({ ...plan.options, logger });
+    device = await startDevice({ ...options, logger });
   } catch (e) {
-    throw new CliError(describeStartError(e, plan.options));
+    throw new CliError(describeStartError(e, options));
   }
   let control: RunningControl | undefined;
+  let applied: AppliedScenario | undefined;
   try {
+    // The scenario's state and faults go in before anyone can connect through the control API.
+    if (scenario) applied = await applyScenario(device, scenario);
     if (plan.control) control = await startControl(plan.control, device, logger, io);
   } catch (e) {
     await device.close();
-    throw e;
+    if (e instanceof CliError) throw e;
+    throw new CliError(e instanceof Error ? e.message : String(e));
   }
   const { host, port } = device.address!;
   io.out(`vfido: virtual key listening on udp://${formatPeer(host, port)} (store: ${plan.storeLabel})`);
+  if (scenario && applied) {
+    const n = Object.keys(applied.credentials).length;
+    io.out(`vfido: scenario "${scenario.name}" applied (${n} credential${n === 1 ? '' : 's'}, ${applied.faults.length} fault${applied.faults.length === 1 ? '' : 's'} armed)`);
+  }
   if (control) {
     io.out(`vfido: control API on ${control.server.url} (authenticator "default"; token file: ${control.tokenFile})`);
     // The token itself only on a terminal: non-interactive output usually ends up in CI logs.

@@ -4,6 +4,7 @@
  * effect type's seam and parameters (faults-api.md §3).
  */
 import { CtapStatus } from '../../ctap/constants/status.ts';
+import { CtapHidCmd, ctapCommandNames } from '../../ctap/constants/commands.ts';
 import { EmulatorError } from '../../ctap/errors.ts';
 import { SEAMS, type EffectType, type FaultEffect, type FaultRule, type FaultRuleInput, type FaultWhen, type Seam } from './types.ts';
 
@@ -152,6 +153,22 @@ const nameOrByte = (x: unknown, w: string): string | number => {
   throw invalidArgument(`${w}: expected a name or a byte, got ${JSON.stringify(x)}`);
 };
 
+/** A name must be one the engine can match, or a typo would silently never fire (case-insensitive). */
+function knownName(known: readonly string[], kind: string): (x: unknown, w: string) => string | number {
+  const lower = new Set(known.map((n) => n.toLowerCase()));
+  return (x, w) => {
+    const v = nameOrByte(x, w);
+    if (typeof v === 'string' && !lower.has(v.toLowerCase())) {
+      throw invalidArgument(`${w}: unknown ${kind} ${JSON.stringify(v)} (known: ${known.join(', ')})`);
+    }
+    return v;
+  };
+}
+
+/** CTAP command names, plus the store seam's pseudo-commands outside a request. */
+const commandRef = knownName([...ctapCommandNames(), 'powerUp', 'control'], 'command');
+const hidCommandRef = knownName(Object.keys(CtapHidCmd).map((k) => k.toLowerCase()), 'CTAPHID command');
+
 const nonNegInt = (x: unknown, w: string): number => {
   if (Number.isSafeInteger(x) && (x as number) >= 0) return x as number;
   throw invalidArgument(`${w}: expected a non-negative integer, got ${JSON.stringify(x)}`);
@@ -173,10 +190,10 @@ function parseWhen(raw: unknown, what: string): FaultWhen {
     const at = `${what}.${k}`;
     switch (k) {
       case 'command':
-        w.command = oneOrMany(v, at, nameOrByte);
+        w.command = oneOrMany(v, at, commandRef);
         break;
       case 'hidCommand':
-        w.hidCommand = oneOrMany(v, at, nameOrByte);
+        w.hidCommand = oneOrMany(v, at, hidCommandRef);
         break;
       case 'subcommand':
         w.subcommand = oneOrMany(v, at, nonNegInt);

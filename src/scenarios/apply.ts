@@ -32,9 +32,12 @@ export function scenarioStartOptions(scenario: Scenario, overrides: ScenarioOver
 }
 
 function fail(scenario: Scenario, path: string, what: string, e: unknown): ScenarioError {
-  const { line, col } = nearest(scenario.locations, path);
-  const message = `${what}: ${e instanceof Error ? e.message : String(e)}`;
-  return new ScenarioError([{ file: scenario.file, line, col, path, message }], { cause: e });
+  const text = e instanceof Error ? e.message : String(e);
+  // The control API names the field it rejects ("privateKey: not a valid P-256 scalar"): point at it if we can.
+  const field = /^([A-Za-z][A-Za-z.]*): /.exec(text)?.[1];
+  const at = field !== undefined && scenario.locations.has(`${path}.${field}`) ? `${path}.${field}` : path;
+  const { line, col } = nearest(scenario.locations, at);
+  return new ScenarioError([{ file: scenario.file, line, col, path: at, message: `${what}: ${text}` }], { cause: e });
 }
 
 function credentialInput(c: ScenarioCredential): CredentialInput {

@@ -22,6 +22,8 @@ describe('rule validation', () => {
     [{ effect: 'drop', seam: 'transport' }, /drop acts at the dispatch seam, not transport/],
     [{ effect: 'drop', when: { direction: 'in' } }, /when\.direction: only for transport effects/],
     [{ effect: 'drop', when: { colour: 'red' } }, /when\.colour: unknown condition/],
+    [{ effect: 'drop', when: { command: 'getAssertoin' } }, /when\.command: unknown command "getAssertoin"/],
+    [{ effect: 'report.drop', when: { hidCommand: 'cbr' } }, /when\.hidCommand: unknown CTAPHID command "cbr"/],
     [{ effect: 'drop', when: { credential: 'a+b/' } }, /base64url credential ID/],
     [{ effect: 'drop', id: 'has space' }, /fault\.id/],
     [{ effect: 'uv.mismatch', when: { modality: 'iris' } }, /when\.modality: expected fingerprint or face/],

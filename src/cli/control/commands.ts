@@ -32,16 +32,19 @@ function targeted(cmd: Command): Command {
 }
 
 export function addControlCommands(program: Command, io: CliIo, setResult: SetResult): void {
-  /** Run `fn` against the target; it returns what to print (JSON value, readable text). */
+  /**
+   * An action: commander passes (...positionals, options, command); `fn` gets the target, the command's options
+   * and the positionals, and returns what to print (the JSON value for --json, readable text otherwise).
+   */
   const run =
-    <A extends unknown[]>(fn: (t: Target, ...args: A) => Promise<{ json: unknown; text: string }>) =>
-    (...args: [...A, TargetFlags, Command]): void => {
-      const flags = args[args.length - 2] as TargetFlags;
-      const rest = args.slice(0, -2) as unknown as A;
+    <F, A extends unknown[]>(fn: (t: Target, flags: F, ...args: A) => Promise<{ json: unknown; text: string }>) =>
+    (...args: unknown[]): void => {
+      const flags = args[args.length - 2] as TargetFlags & F;
+      const rest = args.slice(0, -2) as A;
       setResult(
         (async () => {
           const t = await resolveTarget(flags, io.env);
-          const out = await call(fn(t, ...rest));
+          const out = await call(fn(t, flags, ...rest));
           io.out(t.json ? JSON.stringify(out.json ?? { ok: true }, null, 2) : out.text);
           return 0;
         })(),
@@ -62,29 +65,21 @@ export function addControlCommands(program: Command, io: CliIo, setResult: SetRe
       .option('--probability <p>', 'fire each match with probability 0 < p <= 1 (seeded)')
       .option('--id <id>', 'rule id (default: generated)'),
   ).action(
-    run(async (t, rule: string | undefined) => {
-      const flags = arguments.length ? undefined : undefined; // (flags come through the Command below)
-      void flags;
-      const input = faultRuleFromArgs(rule, currentFlags as FaultAddFlags);
+    run(async (t, flags: FaultAddFlags, rule: string | undefined) => {
+      const input = faultRuleFromArgs(rule, flags);
       const armed = await t.client.request<FaultRule>('POST', `${t.base}/faults`, input);
       return { json: armed, text: `armed ${formatRule(armed)}` };
     }),
   );
-  // commander hands the command's options to the action; faultRuleFromArgs needs the fault-specific ones.
-  let currentFlags: unknown;
-  fault.commands.find((c) => c.name() === 'add')!.hook('preAction', (cmd) => {
-    currentFlags = cmd.opts();
-  });
-
   targeted(fault.command('list').description('the armed rules')).action(
-    run(async (t) => {
+    run(async (t, _f: unknown) => {
       const rules = await t.client.request<FaultRule[]>('GET', `${t.base}/faults`);
       return { json: rules, text: formatRules(rules) };
     }),
   );
 
   targeted(fault.command('clear [id]').description('disarm one rule, or all of them')).action(
-    run(async (t, id: string | undefined) => {
+    run(async (t, _f: unknown, id: string | undefined) => {
       if (id !== undefined) {
         await t.client.request('DELETE', `${t.base}/faults/${encodeURIComponent(id)}`);
         return { json: { removed: 1 }, text: `disarmed ${id}` };
@@ -103,8 +98,7 @@ export function addControlCommands(program: Command, io: CliIo, setResult: SetRe
       .option('--rp-id <rpId>', 'only this relying party')
       .option('--include-private-keys', 'export the private keys too (PKCS#8, base64url)'),
   ).action(
-    run(async (t) => {
-      const f = credFlags as { rpId?: string; includePrivateKeys?: boolean };
+    run(async (t, f: { rpId?: string; includePrivateKeys?: boolean }) => {
       const q = new URLSearchParams();
       if (f.rpId !== undefined) q.set('rpId', f.rpId);
       if (f.includePrivateKeys) q.set('includePrivateKeys', 'true');
@@ -125,15 +119,15 @@ export function addControlCommands(program: Command, io: CliIo, setResult: SetRe
       .option('--sign-count <n>', 'initial signature counter')
       .addOption(new Option('--alg <alg>', 'COSE algorithm').choices(['-7', '-8'])),
   ).action(
-    run(async (t, json: string | undefined) => {
-      const body = credentialBodyFromArgs(json, credFlags as CredentialFlags);
+    run(async (t, f: CredentialFlags, json: string | undefined) => {
+      const body = credentialBodyFromArgs(json, f);
       const c = await t.client.request<WebDriverCredential>('POST', `${t.base}/credentials`, body);
       return { json: c, text: `added ${formatCredential(c)}` };
     }),
   );
 
   targeted(creds.command('remove <credentialId>').description('delete a credential for good')).action(
-    run(async (t, id: string) => {
+    run(async (t, _f: unknown, id: string) => {
       await t.client.request('DELETE', `${t.base}/credentials/${encodeURIComponent(id)}`);
       return { json: { ok: true }, text: `removed ${id}` };
     }),
@@ -145,8 +139,7 @@ export function addControlCommands(program: Command, io: CliIo, setResult: SetRe
       .description('damage a stored credential')
       .addOption(new Option('--target <what>', 'what to damage').choices([...CORRUPT_TARGETS]).makeOptionMandatory()),
   ).action(
-    run(async (t, id: string) => {
-      const target = (credFlags as { target: string }).target;
+    run(async (t, { target }: { target: string }, id: string) => {
       const c = await t.client.request<WebDriverCredential>('POST', `${t.base}/credentials/${encodeURIComponent(id)}/corrupt`, { target });
       return { json: c, text: `corrupted (${target}) ${formatCredential(c)}` };
     }),
@@ -154,7 +147,7 @@ export function addControlCommands(program: Command, io: CliIo, setResult: SetRe
 
   for (const op of ['deactivate', 'restore'] as const) {
     targeted(creds.command(`${op} <credentialId>`).description(op === 'deactivate' ? 'take a credential out of service (invisible to look-ups)' : 'put a deactivated or damaged credential back')).action(
-      run(async (t, id: string) => {
+      run(async (t, _f: unknown, id: string) => {
         await t.client.request('POST', `${t.base}/credentials/${encodeURIComponent(id)}/${op}`);
         return { json: { ok: true }, text: `${op === 'deactivate' ? 'deactivated' : 'restored'} ${id}` };
       }),
@@ -167,35 +160,32 @@ export function addControlCommands(program: Command, io: CliIo, setResult: SetRe
       .description("set a credential's stored signature counter")
       .option('--rp-id <rpId>', 'for a non-discoverable credential: its relying party ID'),
   ).action(
-    run(async (t, id: string, value: string) => {
+    run(async (t, { rpId }: { rpId?: string }, id: string, value: string) => {
       const n = Number(value);
       if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new CliError(`counter value must be a non-negative integer, got ${JSON.stringify(value)}`);
-      const rpId = (credFlags as { rpId?: string }).rpId;
       await t.client.request('POST', `${t.base}/credentials/${encodeURIComponent(id)}/counter`, { value: n, ...(rpId !== undefined ? { rpId } : {}) });
       return { json: { ok: true }, text: `counter of ${id} is now ${n}` };
     }),
   );
-  let credFlags: unknown;
-  for (const c of creds.commands) c.hook('preAction', (cmd) => (credFlags = cmd.opts()));
 
   // ---- device ----
   targeted(program.command('state').description('PIN / UV / credential / presence state of a running key')).action(
-    run(async (t) => {
+    run(async (t, _f: unknown) => {
       const s = await t.client.request<StateSummary>('GET', `${t.base}/state`);
       return { json: s, text: formatState(s) };
     }),
   );
 
   targeted(program.command('power-cycle').description('unplug and replug a running key (volatile state is lost)')).action(
-    run(async (t) => {
+    run(async (t, _f: unknown) => {
       await t.client.request('POST', `${t.base}/power-cycle`);
       return { json: { ok: true }, text: 'power-cycled' };
     }),
   );
 
   targeted(program.command('history').description('fault firings and control operations, oldest first').option('--clear', 'forget the history')).action(
-    run(async (t) => {
-      if ((historyFlags as { clear?: boolean }).clear) {
+    run(async (t, { clear }: { clear?: boolean }) => {
+      if (clear) {
         await t.client.request('DELETE', `${t.base}/history`);
         return { json: { ok: true }, text: 'history cleared' };
       }
@@ -203,11 +193,9 @@ export function addControlCommands(program: Command, io: CliIo, setResult: SetRe
       return { json: h, text: formatHistory(h) };
     }),
   );
-  let historyFlags: unknown;
-  program.commands.find((c) => c.name() === 'history')!.hook('preAction', (cmd) => (historyFlags = cmd.opts()));
 
   targeted(program.command('authenticators').description('the authenticators a running vfido serves')).action(
-    run(async (t) => {
+    run(async (t, _f: unknown) => {
       const list = await t.client.request<AuthenticatorDescription[]>('GET', '/authenticators');
       return { json: list, text: formatAuthenticators(list) };
     }),

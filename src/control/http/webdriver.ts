@@ -50,7 +50,7 @@ export interface AuthenticatorBody {
 }
 
 export interface AuthenticatorPlan {
-  /** startDevice options (memory store, UDP transport), without the logger. */
+  /** startDevice options (memory store, UDP transport), without the logger and the fault rules. */
   options: StartDeviceOptions;
   /** Enroll one template of the profile's first modality after start (hasUserVerification: true). */
   enrollTemplate: boolean;
@@ -109,7 +109,7 @@ export function planAuthenticator(b: AuthenticatorBody, o: { allowRemote: boolea
     ...(b.seed !== undefined ? { seed: b.seed } : {}),
     ...(b.attestation !== undefined ? { attestation: b.attestation } : {}),
     ...(b.verification !== undefined ? { verification: b.verification } : {}),
-    ...(b.faults !== undefined ? { faults: b.faults } : {}),
+    // `faults` are armed by the registry right after the start, one by one, so an error can name faults[i].
   };
   return {
     options,
