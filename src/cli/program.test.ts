@@ -7,7 +7,7 @@ function fakeIo(env: NodeJS.ProcessEnv = {}) {
   const err: string[] = [];
   let stop!: (sig: string) => void;
   const stopped = new Promise<string>((r) => (stop = r));
-  const io: CliIo = { env, out: (l) => out.push(l), err: (l) => err.push(l), stopSignal: () => stopped };
+  const io: CliIo = { env: { VFIDO_HOME: process.env.VFIDO_HOME, ...env }, out: (l) => out.push(l), err: (l) => err.push(l), stopSignal: () => stopped };
   return { io, out, err, stop };
 }
 
