@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { readU32be } from '../bytes.ts';
 import { CtapHidCapability, CtapHidCmd, CtapHidError, HID_BROADCAST_CID } from '../constants/commands.ts';
 import { encodeInitPacket } from './packet.ts';
-import { harness, NONCE, settle } from './testkit.ts';
+import { harness, NONCE, settle } from '../../test/helpers/hidTestkit.ts';
 
 const { INIT, PING, CBOR, ERROR } = CtapHidCmd;
 

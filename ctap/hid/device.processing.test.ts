@@ -6,7 +6,7 @@ import { CtapError } from '../errors.ts';
 import { encodeInitPacket } from './packet.ts';
 import { ManualScheduler } from '../../test/helpers/scheduler.ts';
 import { CtapHidDevice } from './device.ts';
-import { fakeApp, harness, settle, testRng, type Harness } from './testkit.ts';
+import { fakeApp, harness, settle, testRng, type Harness } from '../../test/helpers/hidTestkit.ts';
 
 const { PING, CBOR, MSG, LOCK, CANCEL, KEEPALIVE, ERROR } = CtapHidCmd;
 const err = (peer: string, cid: number, code: number) => ({ peer, cid, cmd: ERROR, payload: Uint8Array.of(code) });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { CtapHidCmd, CtapHidError, HID_MAX_MESSAGE_SIZE } from '../constants/commands.ts';
 import { encodeContPacket, encodeInitPacket, fragmentMessage } from './packet.ts';
-import { harness, settle } from './testkit.ts';
+import { harness, settle } from '../../test/helpers/hidTestkit.ts';
 
 const { PING, CBOR, MSG, WINK, ERROR } = CtapHidCmd;
 const err = (peer: string, cid: number, code: number) => ({ peer, cid, cmd: ERROR, payload: Uint8Array.of(code) });

@@ -1,7 +1,7 @@
 /** CTAPHID for a U2F-only device: no CTAPHID_CBOR (CTAP 2.1 §11.2.9.1.3 capabilities; CHECKLIST A20, A22). */
 import { describe, expect, it } from 'vitest';
 import { CtapHidCapability, CtapHidCmd, CtapHidError, HID_BROADCAST_CID } from '../constants/commands.ts';
-import { harness, NONCE, settle } from './testkit.ts';
+import { harness, NONCE, settle } from '../../test/helpers/hidTestkit.ts';
 
 const { INIT, CBOR, MSG, ERROR } = CtapHidCmd;
 

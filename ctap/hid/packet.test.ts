@@ -12,7 +12,7 @@ import {
   type ContPacket,
   type InitPacket,
 } from './packet.ts';
-import { testRng } from './testkit.ts';
+import { testRng } from '../../test/helpers/hidTestkit.ts';
 
 function bytes(n: number, seed = 1): Uint8Array {
   return Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);

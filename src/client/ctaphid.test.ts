@@ -13,7 +13,7 @@ import { CtapError, EmulatorError } from '../../ctap/errors.ts';
 import type { RequestContext, Scheduler } from '../../ctap/authenticator/env.ts';
 import { CtapHidDevice, type HidApplication } from '../../ctap/hid/device.ts';
 import { decodePacket, encodeInitPacket } from '../../ctap/hid/packet.ts';
-import { testRng } from '../../ctap/hid/testkit.ts';
+import { testRng } from '../../test/helpers/hidTestkit.ts';
 import { CtapHidClient, CtapHidClientError, HidClientFailure, type ReportPipe } from './ctaphid.ts';
 
 const realScheduler: Scheduler = {

@@ -19,7 +19,7 @@ import { CtapStatus } from '../../ctap/constants/status.ts';
 import { CtapError } from '../../ctap/errors.ts';
 import { CtapHidDevice, type HidErrorSource } from '../../ctap/hid/device.ts';
 import { decodePacket, encodeContPacket, encodeInitPacket, fragmentMessage } from '../../ctap/hid/packet.ts';
-import { fakeApp, settle, testRng } from '../../ctap/hid/testkit.ts';
+import { fakeApp, settle, testRng } from '../helpers/hidTestkit.ts';
 import { ManualScheduler } from '../helpers/scheduler.ts';
 
 const PEERS = ['udp:1', 'udp:2', 'udp:3'];

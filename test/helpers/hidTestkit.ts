@@ -3,12 +3,12 @@
  * A fake application whose answers the test controls, a CtapHidDevice on a ManualScheduler, and helpers
  * that speak CTAPHID to it from any number of peers and read back what it sent.
  */
-import type { RequestContext, Rng } from '../authenticator/env.ts';
-import { CtapHidCmd, HID_BROADCAST_CID } from '../constants/commands.ts';
-import { readU32be } from '../bytes.ts';
-import { ManualScheduler } from '../../test/helpers/scheduler.ts';
-import { CtapHidDevice, type CtapHidDeviceOptions, type HidApplication, type HidErrorSource } from './device.ts';
-import { decodePacket, fragmentMessage } from './packet.ts';
+import type { RequestContext, Rng } from '../../ctap/authenticator/env.ts';
+import { CtapHidCmd, HID_BROADCAST_CID } from '../../ctap/constants/commands.ts';
+import { readU32be } from '../../ctap/bytes.ts';
+import { ManualScheduler } from './scheduler.ts';
+import { CtapHidDevice, type CtapHidDeviceOptions, type HidApplication, type HidErrorSource } from '../../ctap/hid/device.ts';
+import { decodePacket, fragmentMessage } from '../../ctap/hid/packet.ts';
 
 /** One call the device made to the fake application; the test settles it. */
 export interface AppCall {
