@@ -1,7 +1,7 @@
 /** `vfido info`: authenticatorGetInfo of a running key over UDP, printed readably or as JSON. */
 import { CtapHidClient, HidClientFailure } from '../client/ctaphid.ts';
 import { connectUdp, DEFAULT_UDP_HOST, DEFAULT_UDP_PORT } from '../../transports/udp.ts';
-import { CtapCommand, CtapHidCmd } from '../../ctap/constants/commands.ts';
+import { CtapCommand, CtapHidCapability, CtapHidCmd } from '../../ctap/constants/commands.ts';
 import { CtapStatus, statusName } from '../../ctap/constants/status.ts';
 import { decodeCanonical } from '../../ctap/cbor.ts';
 import { CliError, nonEmpty, parseMs, parsePort } from './errors.ts';
@@ -33,6 +33,10 @@ export async function fetchInfo(host: string, port: number, timeoutMs: number): 
   try {
     const work = (async () => {
       client = await CtapHidClient.open(pipe, { timeoutMs });
+      // CTAP 2.1 §11.2.9.1.3: a key without the CBOR capability speaks only CTAP1/U2F (CTAPHID_MSG).
+      if ((client.capabilities & CtapHidCapability.CBOR) === 0) {
+        throw new CliError(`the key at udp://${host}:${port} is a U2F-only key: it has no CTAP2 getInfo (CTAPHID capabilities 0x${client.capabilities.toString(16).padStart(2, '0')}, no CBOR)`);
+      }
       return client.call(CtapHidCmd.CBOR, new Uint8Array([CtapCommand.authenticatorGetInfo]), { timeoutMs });
     })();
     // Don't leave an unhandled rejection behind when the timeout wins.

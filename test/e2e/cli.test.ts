@@ -133,6 +133,19 @@ describe.concurrent('vfido CLI', () => {
     }
   });
 
+  it('info against a U2F-only key says so instead of failing on CTAPHID_CBOR', async () => {
+    const key = await startKey(['--memory-store', '--profile', 'u2f']);
+    try {
+      const r = await finished(vfido(['info', '--port', String(key.port)]));
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^vfido: the key at udp:\/\/127\.0\.0\.1:\d+ is a U2F-only key/);
+      expect(r.stderr).toMatch(/no CBOR/);
+    } finally {
+      key.proc.kill('SIGTERM');
+    }
+    expect((await key.done).code).toBe(0);
+  });
+
   it('info with nothing answering: exit 1 after the timeout, clear message', async () => {
     const silent = createSocket('udp4');
     await new Promise<void>((res) => silent.bind(0, '127.0.0.1', () => res()));
