@@ -17,7 +17,7 @@ async function setup() {
 describe('authenticator control', () => {
   it('set-aside credentials are persisted, invisible to getAssertion, restorable, wiped by reset', async () => {
     const { t, auth } = await setup();
-    const c = await auth.control.addCredential({ rpId: 'example.com', user: { id: new Uint8Array([9]) }, alg: -7 });
+    const { credential: c } = await auth.control.addCredential({ rpId: 'example.com', user: { id: new Uint8Array([9]) }, alg: -7 });
     expect((await ctapCall(auth, GA, getAssertionParams())).status).toBe(0);
     await auth.control.deactivateCredential(c.credentialId);
     expect((await ctapCall(auth, GA, getAssertionParams({ allowList: [c.credentialId] }))).status).toBe(CtapStatus.CTAP2_ERR_NO_CREDENTIALS);

@@ -94,6 +94,27 @@ export interface PersistentState {
   setAside?: readonly SetAsideCredential[];
   /** Emulator control: the device is suspended ("locked"): the dispatcher answers every command but getInfo with OPERATION_DENIED. */
   suspended?: boolean;
+  /**
+   * Emulator control: non-discoverable credentials injected with a chosen credential ID (WebDriver "Add
+   * Credential" with isResidentCredential false). Real hardware keeps nothing for a non-discoverable credential
+   * (its ID wraps the key); an arbitrary ID cannot, so the device holds the key here, under the exact ID. Only the
+   * ID look-up (steps/credentials.ts credentialById) reads this list: never discoverable, never in credMgmt.
+   * Their signature counters live in `counters` like every non-resident one. Absent = none.
+   */
+  serverSideCredentials?: readonly ServerSideCredential[];
+}
+
+/** A non-discoverable credential the control API injected with its own ID (see PersistentState.serverSideCredentials). */
+export interface ServerSideCredential {
+  credentialId: Uint8Array;
+  rpId: string;
+  rpName?: string;
+  /** WebDriver userHandle / names: shown by the control API only (a non-discoverable assertion names no user, CTAP 2.1 §6.2). */
+  user?: UserEntity;
+  alg: CoseAlg;
+  privateKey: Uint8Array;
+  /** Out of service (control API deactivate / corrupt 'record'): the look-up skips it. Absent = active. */
+  status?: 'deactivated' | 'damaged';
 }
 
 /** A discoverable credential the control API took out of service; `restore` puts it back. */
@@ -112,12 +133,28 @@ export function configDefaults(): Pick<PersistentState, 'largeBlobArray' | 'minP
   return { largeBlobArray: initialLargeBlobArray(), minPinLengthRpIds: [], enterpriseAttestation: false };
 }
 
+function encodeUser(u: UserEntity): CborValue {
+  return { id: u.id, name: u.name, displayName: u.displayName } as CborValue;
+}
+
+function encodeServerSide(c: ServerSideCredential): CborValue {
+  return {
+    credentialId: c.credentialId,
+    rpId: c.rpId,
+    rpName: c.rpName,
+    user: c.user ? encodeUser(c.user) : undefined,
+    alg: c.alg,
+    privateKey: c.privateKey,
+    status: c.status,
+  } as CborValue;
+}
+
 function encodeResident(c: ResidentCredential): CborValue {
   return {
     credentialId: c.credentialId,
     rpId: c.rpId,
     rpName: c.rpName,
-    user: { id: c.user.id, name: c.user.name, displayName: c.user.displayName },
+    user: encodeUser(c.user),
     alg: c.alg,
     privateKey: c.privateKey,
     signCount: c.signCount,
@@ -154,6 +191,7 @@ export function encodeState(s: PersistentState): Uint8Array {
     enterpriseAttestation: s.enterpriseAttestation,
     setAside: s.setAside?.length ? s.setAside.map((x) => ({ reason: x.reason, credential: encodeResident(x.credential) })) : undefined,
     suspended: s.suspended ? true : undefined,
+    serverSideCredentials: s.serverSideCredentials?.length ? s.serverSideCredentials.map(encodeServerSide) : undefined,
   } as CborValue);
 }
 
@@ -194,15 +232,40 @@ function algOf(v: unknown, what: string): CoseAlg {
   return v;
 }
 
+function decodeUser(v: unknown, what: string): UserEntity {
+  const u = reader(v, what);
+  const user: UserEntity = { id: bytesOf(u('id'), `${what}.id`) };
+  const name = optionalText(u('name'), `${what}.name`);
+  if (name !== undefined) user.name = name;
+  const displayName = optionalText(u('displayName'), `${what}.displayName`);
+  if (displayName !== undefined) user.displayName = displayName;
+  return user;
+}
+
+function decodeServerSide(v: unknown, i: number): ServerSideCredential {
+  const what = `serverSideCredentials[${i}]`;
+  const r = reader(v, what);
+  const cred: ServerSideCredential = {
+    credentialId: bytesOf(r('credentialId'), `${what}.credentialId`),
+    rpId: textOf(r('rpId'), `${what}.rpId`),
+    alg: algOf(r('alg'), `${what}.alg`),
+    privateKey: bytesOf(r('privateKey'), `${what}.privateKey`, 32),
+  };
+  const rpName = optionalText(r('rpName'), `${what}.rpName`);
+  if (rpName !== undefined) cred.rpName = rpName;
+  if (r('user') !== undefined) cred.user = decodeUser(r('user'), `${what}.user`);
+  const status = r('status');
+  if (status !== undefined) {
+    if (status !== 'deactivated' && status !== 'damaged') throw corrupt(`${what}.status is not deactivated or damaged`);
+    cred.status = status;
+  }
+  return cred;
+}
+
 function decodeResident(v: unknown, i: number): ResidentCredential {
   const what = `residentCredentials[${i}]`;
   const r = reader(v, what);
-  const u = reader(r('user'), `${what}.user`);
-  const user: UserEntity = { id: bytesOf(u('id'), `${what}.user.id`) };
-  const name = optionalText(u('name'), `${what}.user.name`);
-  if (name !== undefined) user.name = name;
-  const displayName = optionalText(u('displayName'), `${what}.user.displayName`);
-  if (displayName !== undefined) user.displayName = displayName;
+  const user = decodeUser(r('user'), `${what}.user`);
   const cred: ResidentCredential = {
     credentialId: bytesOf(r('credentialId'), `${what}.credentialId`),
     rpId: textOf(r('rpId'), `${what}.rpId`),
@@ -300,8 +363,8 @@ export function decodeState(bytes: Uint8Array): PersistentState {
 }
 
 /** Emulator-control members (issue 5): absent unless the control API set them. */
-function decodeControl(r: Reader): Pick<PersistentState, 'setAside' | 'suspended'> {
-  const out: Pick<PersistentState, 'setAside' | 'suspended'> = {};
+function decodeControl(r: Reader): Pick<PersistentState, 'setAside' | 'suspended' | 'serverSideCredentials'> {
+  const out: Pick<PersistentState, 'setAside' | 'suspended' | 'serverSideCredentials'> = {};
   const aside = r('setAside');
   if (aside !== undefined) {
     if (!Array.isArray(aside)) throw corrupt('setAside is not an array');
@@ -314,6 +377,11 @@ function decodeControl(r: Reader): Pick<PersistentState, 'setAside' | 'suspended
   }
   const suspended = r('suspended');
   if (suspended !== undefined && boolOf(suspended, 'suspended')) out.suspended = true;
+  const serverSide = r('serverSideCredentials');
+  if (serverSide !== undefined) {
+    if (!Array.isArray(serverSide)) throw corrupt('serverSideCredentials is not an array');
+    out.serverSideCredentials = serverSide.map(decodeServerSide);
+  }
   return out;
 }
 

@@ -3,13 +3,12 @@
  * Key handles are credential IDs (register.ts): a CTAP2 credential made for the rpId whose SHA-256 is the
  * application parameter works too, on the same signature counter (CTAP 2.1 §11, CHECKLIST E6).
  */
-import { concat, equal, u32be } from '../bytes.ts';
+import { concat, u32be } from '../bytes.ts';
 import type { HandlerContext } from '../authenticator/context.ts';
-import { unwrapCredentialId } from '../authenticator/credentialId.ts';
 import type { AssertionCandidate } from '../authenticator/deviceState.ts';
 import { CoseAlg } from '../authenticator/env.ts';
 import { incrementCounter } from '../authenticator/steps/assertion.ts';
-import { residentCandidate } from '../authenticator/steps/credentials.ts';
+import { credentialById } from '../authenticator/steps/credentials.ts';
 import { ApduError, U2fControl, U2fStatus, type CommandApdu } from './apdu.ts';
 import { u2fPresence } from './presence.ts';
 
@@ -21,20 +20,16 @@ const UP_VERIFIED = 0x01;
 const UP_NOT_VERIFIED = 0x00;
 
 /**
- * The credential a key handle denotes for this application, if this device can sign with it over U2F: it must
- * open under the master key with application as rpIdHash (so foreign handles, other applications and handles
- * from before a reset all fail), be ES256 (U2F signs with P-256 only), still be stored if discoverable, and not
- * demand user verification (credProtect level 3; U2F cannot verify the user).
+ * The credential a key handle denotes for this application, if this device can sign with it over U2F: the
+ * device's one ID look-up with application as rpIdHash (steps/credentials.ts credentialById: a stored record
+ * under exactly these bytes for this RP, else a handle that opens under the master key; so foreign handles,
+ * other applications and handles from before a reset all fail), ES256 (U2F signs with P-256 only), and not
+ * demanding user verification (credProtect level 3; U2F cannot verify the user).
  */
 export function locateU2fCredential(h: HandlerContext, application: Uint8Array, keyHandle: Uint8Array): AssertionCandidate | undefined {
-  const key = unwrapCredentialId(h.env.crypto, h.device.persistent.masterKey, application, keyHandle);
-  if (!key || key.alg !== CoseAlg.ES256) return undefined;
-  if (key.credProtect === CRED_PROTECT_UV_REQUIRED) return undefined;
-  if (!key.resident) return { credentialId: keyHandle.slice(), alg: key.alg, privateKey: key.privateKey, credProtect: key.credProtect };
-  const resident = h.device.persistent.residentCredentials.find((c) => equal(c.credentialId, keyHandle));
-  if (!resident) return undefined; // deleted or overwritten
-  const candidate = residentCandidate(resident);
-  return candidate.credProtect === CRED_PROTECT_UV_REQUIRED ? undefined : candidate;
+  const c = credentialById(h.env.crypto, h.device.persistent, application, keyHandle);
+  if (!c || c.alg !== CoseAlg.ES256 || c.credProtect === CRED_PROTECT_UV_REQUIRED) return undefined;
+  return c;
 }
 
 export async function u2fAuthenticate(h: HandlerContext, apdu: CommandApdu): Promise<Uint8Array> {

@@ -260,74 +260,116 @@ function exchange(
     } catch (e) {
       return reject(e);
     }
-    let asm: MessageAssembler | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    // CTAP 2.1 §11.2.9.1.5: CANCEL is never answered; the pending request answers KEEPALIVE_CANCEL.
-    const onAbort = (): void => {
-      try {
-        pipe.send(encodeInitPacket(x.cid, CtapHidCmd.CANCEL, 0, new Uint8Array(0)));
-      } catch (e) {
-        done(e instanceof Error ? e : new Error(String(e)));
-      }
-    };
-    const done = (err: Error | undefined, value?: Uint8Array): void => {
-      clearTimeout(timer);
-      x.signal?.removeEventListener('abort', onAbort);
-      if (receiver.current === onReport) receiver.current = undefined;
-      if (err) reject(err);
-      else resolve(value!);
-    };
-    const protocol = (what: string): void =>
-      done(new EmulatorError(HidClientFailure.PROTOCOL, `${what} (channel 0x${hex(x.cid, 8)})`));
-    const arm = (): void => {
-      clearTimeout(timer);
-      const what = `no answer on channel 0x${hex(x.cid, 8)} within ${x.timeoutMs} ms`;
-      timer = setTimeout(() => done(new EmulatorError(HidClientFailure.TIMEOUT, what)), x.timeoutMs);
-    };
-    const complete = (msg: Uint8Array): void => {
-      if (x.accept && !x.accept(msg)) return; // not ours (e.g. another INIT's nonce): keep reading
-      done(undefined, msg);
-    };
-    function onReport(report: Uint8Array): void {
-      const pkt = decodePacket(report);
-      if (!pkt || pkt.cid !== x.cid) return; // other channels' traffic is not ours
-      if (pkt.kind === 'cont') {
-        if (!asm) return;
-        const r = asm.add(pkt);
-        if (r === 'bad-seq')
-          return protocol(`response continuation with SEQ ${pkt.seq}, expected ${asm.continuations}`);
-        if (r === 'complete') {
-          const msg = asm.message();
-          asm = undefined;
-          complete(msg);
-        }
-        return;
-      }
-      if (asm) return protocol('new init packet before the response was complete');
-      if (pkt.cmd === CtapHidCmd.KEEPALIVE) {
-        // CTAP 2.1 §11.2.9.1.7: keepalives may precede the response; each restarts our patience.
-        arm();
-        x.onKeepalive?.(pkt.data[0]!);
-        return;
-      }
-      // CTAP 2.1 §11.2.9.1.6: ERROR carries a 1-byte code.
-      if (pkt.cmd === CtapHidCmd.ERROR) return done(new CtapHidClientError(pkt.data[0]!, x.cid));
-      if (pkt.cmd !== x.cmd) return protocol(`response command 0x${hex(pkt.cmd, 2)} to request 0x${hex(x.cmd, 2)}`);
-      if (pkt.bcnt > HID_MAX_MESSAGE_SIZE) return protocol(`response BCNT ${pkt.bcnt} exceeds ${HID_MAX_MESSAGE_SIZE}`);
-      const a = new MessageAssembler(pkt);
-      if (a.complete) return complete(a.message());
-      asm = a;
-    }
-    receiver.current = onReport;
-    bindReject?.((err) => done(err));
-    x.signal?.addEventListener('abort', onAbort, { once: true });
-    arm();
-    try {
-      for (const r of reports) pipe.send(r);
-    } catch (e) {
-      done(e instanceof Error ? e : new Error(String(e)));
-    }
+    new ExchangeRun(pipe, receiver, x, resolve, reject).start(reports, bindReject);
   });
+}
+
+/**
+ * The state of one exchange in flight: the response being reassembled and the silence timer. One object per
+ * request with its handlers bound once (a request costs no closures beyond them, and KEEPALIVEs restart the
+ * one timer instead of replacing it).
+ */
+class ExchangeRun {
+  private asm: MessageAssembler | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** Receives this channel's reports while the exchange is in flight. */
+  private readonly onReport: (report: Uint8Array) => void;
+  /** CTAP 2.1 §11.2.9.1.5: CANCEL is never answered; the pending request answers KEEPALIVE_CANCEL. */
+  private readonly onAbort: () => void;
+
+  constructor(
+    private readonly pipe: ReportPipe,
+    private readonly receiver: Receiver,
+    private readonly x: Exchange,
+    private readonly resolve: (value: Uint8Array) => void,
+    private readonly reject: (err: unknown) => void,
+  ) {
+    this.onReport = (report) => this.report(report);
+    this.onAbort = () => this.abort();
+  }
+
+  start(reports: Uint8Array[], bindReject?: (reject: (err: Error) => void) => void): void {
+    const x = this.x;
+    this.receiver.current = this.onReport;
+    bindReject?.((err) => this.done(err));
+    x.signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.arm();
+    try {
+      for (const r of reports) this.pipe.send(r);
+    } catch (e) {
+      this.done(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  private abort(): void {
+    try {
+      this.pipe.send(encodeInitPacket(this.x.cid, CtapHidCmd.CANCEL, 0, new Uint8Array(0)));
+    } catch (e) {
+      this.done(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  private done(err: Error | undefined, value?: Uint8Array): void {
+    clearTimeout(this.timer);
+    this.x.signal?.removeEventListener('abort', this.onAbort);
+    if (this.receiver.current === this.onReport) this.receiver.current = undefined;
+    if (err) this.reject(err);
+    else this.resolve(value!);
+  }
+
+  private protocol(what: string): void {
+    this.done(new EmulatorError(HidClientFailure.PROTOCOL, `${what} (channel 0x${hex(this.x.cid, 8)})`));
+  }
+
+  /** (Re)start the silence timer: the exchange fails after timeoutMs without a report. */
+  private arm(): void {
+    if (this.timer) {
+      this.timer.refresh();
+      return;
+    }
+    const x = this.x;
+    this.timer = setTimeout(
+      () => this.done(new EmulatorError(HidClientFailure.TIMEOUT, `no answer on channel 0x${hex(x.cid, 8)} within ${x.timeoutMs} ms`)),
+      x.timeoutMs,
+    );
+  }
+
+  private complete(msg: Uint8Array): void {
+    if (this.x.accept && !this.x.accept(msg)) return; // not ours (e.g. another INIT's nonce): keep reading
+    this.done(undefined, msg);
+  }
+
+  private report(report: Uint8Array): void {
+    const x = this.x;
+    const pkt = decodePacket(report);
+    if (!pkt || pkt.cid !== x.cid) return; // other channels' traffic is not ours
+    if (pkt.kind === 'cont') {
+      const asm = this.asm;
+      if (!asm) return;
+      const r = asm.add(pkt);
+      if (r === 'bad-seq') return this.protocol(`response continuation with SEQ ${pkt.seq}, expected ${asm.continuations}`);
+      if (r === 'complete') {
+        const msg = asm.message();
+        this.asm = undefined;
+        this.complete(msg);
+      }
+      return;
+    }
+    if (this.asm) return this.protocol('new init packet before the response was complete');
+    if (pkt.cmd === CtapHidCmd.KEEPALIVE) {
+      // CTAP 2.1 §11.2.9.1.7: keepalives may precede the response; each restarts our patience.
+      this.arm();
+      x.onKeepalive?.(pkt.data[0]!);
+      return;
+    }
+    // CTAP 2.1 §11.2.9.1.6: ERROR carries a 1-byte code.
+    if (pkt.cmd === CtapHidCmd.ERROR) return this.done(new CtapHidClientError(pkt.data[0]!, x.cid));
+    if (pkt.cmd !== x.cmd) return this.protocol(`response command 0x${hex(pkt.cmd, 2)} to request 0x${hex(x.cmd, 2)}`);
+    if (pkt.bcnt > HID_MAX_MESSAGE_SIZE) return this.protocol(`response BCNT ${pkt.bcnt} exceeds ${HID_MAX_MESSAGE_SIZE}`);
+    const a = new MessageAssembler(pkt);
+    if (a.complete) return this.complete(a.message());
+    this.asm = a;
+  }
 }
 
 function randomNonce(): Uint8Array {

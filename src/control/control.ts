@@ -4,9 +4,11 @@
  * base64url ↔ bytes, and delegates: faults and history to the fault engine, state to authenticator.control
  * (every state change logged in the history), presence / sensor / templates to their ports.
  */
+import { deflateRawSync, inflateRawSync, inflateSync } from 'node:zlib';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../../ctap/authenticator/authenticator.ts';
 import { CORRUPT_TARGETS, type CorruptTarget, type StoredCredential } from '../../ctap/authenticator/control.ts';
+import type { CompressedBlob } from '../../ctap/authenticator/largeBlobArray.ts';
 import { CoseAlg } from '../../ctap/authenticator/env.ts';
 import type { Template } from '../../ctap/authenticator/state.ts';
 import { toHex } from '../../ctap/bytes.ts';
@@ -78,24 +80,45 @@ function templateInfo(t: Template): TemplateInfo {
   return { id: b64(t.id), modality: t.modality, ...(t.friendlyName !== undefined ? { name: t.friendlyName } : {}) };
 }
 
-function credentialInfo(s: StoredCredential, includePrivateKey: boolean): CredentialInfo {
+/**
+ * The uncompressed blob, or undefined. CTAP 2.1 §6.10.3: DEFLATE [RFC 1951], and the result must be origSize
+ * bytes. Entries in zlib framing [RFC 1950] are read too, as libfido2 does: python-fido2 0.9.x and libfido2
+ * before 1.11 wrote them that way.
+ */
+function inflateBlob(blob: CompressedBlob | undefined): Uint8Array | undefined {
+  if (!blob) return undefined;
+  for (const inflate of [inflateRawSync, inflateSync]) {
+    try {
+      const out = inflate(blob.compressed, { maxOutputLength: Math.max(1, blob.origSize) });
+      if (out.length === blob.origSize) return new Uint8Array(out);
+    } catch {
+      // not this framing
+    }
+  }
+  return undefined;
+}
+
+function credentialInfo(s: StoredCredential, includePrivateKey: boolean, largeBlob?: Uint8Array): CredentialInfo {
   const c = s.credential;
   const info: CredentialInfo = {
     credentialId: b64(c.credentialId),
     rpId: c.rpId,
-    user: {
-      id: b64(c.user.id),
-      ...(c.user.name !== undefined ? { name: c.user.name } : {}),
-      ...(c.user.displayName !== undefined ? { displayName: c.user.displayName } : {}),
-    },
     alg: c.alg,
-    signCount: c.signCount,
-    discoverable: true,
+    signCount: s.discoverable ? s.credential.signCount : s.signCount,
+    discoverable: s.discoverable,
     status: s.status,
     publicKey: b64(encodeCoseKey(c.alg, publicKeyOf(c.alg, c.privateKey))),
   };
+  if (c.user !== undefined) {
+    info.user = {
+      id: b64(c.user.id),
+      ...(c.user.name !== undefined ? { name: c.user.name } : {}),
+      ...(c.user.displayName !== undefined ? { displayName: c.user.displayName } : {}),
+    };
+  }
   if (c.rpName !== undefined) info.rpName = c.rpName;
   if (includePrivateKey) info.privateKey = b64(toPkcs8(c.alg, c.privateKey));
+  if (largeBlob !== undefined) info.largeBlob = b64(largeBlob);
   return info;
 }
 
@@ -114,13 +137,18 @@ export function createDeviceControl(d: DeviceControlDeps): DeviceControl {
 
   function findInfo(id: Uint8Array): StoredCredential {
     const found = ac.credentials().find((s) => Buffer.compare(Buffer.from(s.credential.credentialId), Buffer.from(id)) === 0);
-    if (!found) throw new EmulatorError('EMU_ERR_UNKNOWN_CREDENTIAL', `no discoverable credential with id ${b64(id)} on this device`);
+    if (!found) throw new EmulatorError('EMU_ERR_UNKNOWN_CREDENTIAL', `no credential with id ${b64(id)} on this device`);
     return found;
   }
+
+  /** The credential as JSON, with its large blob when the array holds one for it. */
+  const info = (s: StoredCredential, includePrivateKey: boolean): CredentialInfo =>
+    credentialInfo(s, includePrivateKey, inflateBlob(ac.largeBlob(s.credential.credentialId)));
 
   async function summary(): Promise<StateSummary> {
     const s = ac.state();
     const aside = s.setAside ?? [];
+    const serverSide = s.serverSideCredentials ?? [];
     const maxPin = profile.pin?.maxPinRetries ?? 0;
     const maxUv = profile.uv?.maxUvRetries ?? 0;
     return {
@@ -149,8 +177,9 @@ export function createDeviceControl(d: DeviceControlDeps): DeviceControl {
       credentials: {
         discoverable: s.residentCredentials.length,
         capacity: profile.residentCredentialCapacity,
-        deactivated: aside.filter((x) => x.reason === 'deactivated').length,
-        damaged: aside.filter((x) => x.reason === 'damaged').length,
+        deactivated: aside.filter((x) => x.reason === 'deactivated').length + serverSide.filter((c) => c.status === 'deactivated').length,
+        damaged: aside.filter((x) => x.reason === 'damaged').length + serverSide.filter((c) => c.status === 'damaged').length,
+        nonDiscoverable: serverSide.length,
         nonDiscoverableCounters: s.counters.size,
       },
       presence: { mode: presence.mode, delayMs: presence.delayMs, timeoutMs: presence.timeoutMs },
@@ -184,34 +213,47 @@ export function createDeviceControl(d: DeviceControlDeps): DeviceControl {
         return ac
           .credentials()
           .filter((s) => rpId === undefined || s.credential.rpId === rpId)
-          .map((s) => credentialInfo(s, include));
+          .map((s) => info(s, include));
       },
       async add(c: CredentialInput) {
         if (typeof c !== 'object' || c === null) throw invalid('credential: expected { rpId, user: { id }, … }');
         const rpId = stringArg(c.rpId, 'rpId');
-        if (typeof c.user !== 'object' || c.user === null) throw invalid('user: expected { id, name?, displayName? }');
-        const userId = bytesArg(c.user.id, 'user.id');
-        if (userId.length < 1 || userId.length > 64) throw invalid('user.id: 1 to 64 bytes (WebAuthn user handle)');
+        const discoverable = c.discoverable === undefined ? true : boolArg(c.discoverable, 'discoverable');
+        let user: { id: Uint8Array; name?: string; displayName?: string } | undefined;
+        if (c.user !== undefined || discoverable) {
+          if (typeof c.user !== 'object' || c.user === null) {
+            throw invalid(`user: expected { id, name?, displayName? }${discoverable ? ' (required for a discoverable credential)' : ''}`);
+          }
+          const userId = bytesArg(c.user.id, 'user.id');
+          if (userId.length < 1 || userId.length > 64) throw invalid('user.id: 1 to 64 bytes (WebAuthn user handle)');
+          user = { id: userId };
+          const name = optionalString(c.user.name, 'user.name');
+          const displayName = optionalString(c.user.displayName, 'user.displayName');
+          if (name !== undefined) user.name = name;
+          if (displayName !== undefined) user.displayName = displayName;
+        }
         const alg = c.alg === undefined ? profile.algorithms[0]! : c.alg;
         if (alg !== CoseAlg.ES256 && alg !== CoseAlg.EdDSA) throw invalid(`alg: expected -7 (ES256) or -8 (EdDSA), got ${JSON.stringify(c.alg)}`);
-        const user: { id: Uint8Array; name?: string; displayName?: string } = { id: userId };
-        const name = optionalString(c.user.name, 'user.name');
-        const displayName = optionalString(c.user.displayName, 'user.displayName');
-        if (name !== undefined) user.name = name;
-        if (displayName !== undefined) user.displayName = displayName;
         const rpName = optionalString(c.rpName, 'rpName');
+        const credentialId = c.credentialId === undefined ? undefined : bytesArg(c.credentialId, 'credentialId');
         const privateKey = c.privateKey === undefined ? undefined : rawPrivateKey(alg, bytesArg(c.privateKey, 'privateKey'), 'privateKey');
         const signCount = c.signCount === undefined ? undefined : intArg(c.signCount, 'signCount');
-        return op('credentials.add', { rpId }, async () => {
+        // WebAuthn L3 §10.1.5 (largeBlob): the client DEFLATE-compresses (RFC 1951) before encrypting; so does this.
+        const blob = c.largeBlob === undefined ? undefined : bytesArg(c.largeBlob, 'largeBlob');
+        const largeBlob = blob === undefined ? undefined : { compressed: new Uint8Array(deflateRawSync(blob)), origSize: blob.length };
+        return op('credentials.add', { rpId, discoverable }, async () => {
           const rec = await ac.addCredential({
             rpId,
-            user,
             alg,
+            discoverable,
+            ...(user ? { user } : {}),
             ...(rpName !== undefined ? { rpName } : {}),
+            ...(credentialId ? { credentialId } : {}),
             ...(privateKey ? { privateKey } : {}),
             ...(signCount !== undefined ? { signCount } : {}),
+            ...(largeBlob ? { largeBlob } : {}),
           });
-          return credentialInfo({ credential: rec, status: 'active' }, false);
+          return credentialInfo(rec, false, blob);
         });
       },
       async remove(id) {
@@ -231,7 +273,7 @@ export function createDeviceControl(d: DeviceControlDeps): DeviceControl {
         if (!CORRUPT_TARGETS.includes(target)) throw invalid(`target: expected one of ${CORRUPT_TARGETS.join(', ')}, got ${JSON.stringify(target)}`);
         findInfo(b);
         return op('credentials.corrupt', { credentialId: b64(b), target }, async () =>
-          credentialInfo(await ac.corruptCredential(b, target as CorruptTarget), false),
+          info(await ac.corruptCredential(b, target as CorruptTarget), false),
         );
       },
       async setCounter(id, value, opts = {}) {

@@ -74,8 +74,28 @@ export class FaultEngine {
   #history: HistoryEntry[] = [];
   #seq = 0;
   #autoId = 0;
-  /** Facts of the CTAP request being served (set by the dispatch middleware), for the port seams. */
-  current: Facts | undefined;
+  /**
+   * Facts of the CTAP request being served, for the port seams. The dispatch middleware sets them lazily
+   * (setCurrent): they are read only where a rule is armed, so most requests never decode them.
+   */
+  #current: Facts | (() => Facts) | undefined;
+
+  get current(): Facts | undefined {
+    const c = this.#current;
+    if (typeof c !== 'function') return c;
+    const facts = c();
+    this.#current = facts;
+    return facts;
+  }
+
+  set current(facts: Facts | undefined) {
+    this.#current = facts;
+  }
+
+  /** Set the current request's facts as a thunk, evaluated (once) on first read. */
+  setCurrent(facts: () => Facts): void {
+    this.#current = facts;
+  }
   /** Channels whose next CBOR response the transport must swallow (dispatch `drop`). */
   readonly #swallow = new Set<number>();
   /** Set by the composition: cut the power now (store.powerLoss). */

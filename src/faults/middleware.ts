@@ -6,6 +6,7 @@
  * signature, flags, rpIdHash, counter, CBOR shape). The handler never knows.
  */
 import type { Crypto, RequestContext } from '../../ctap/authenticator/env.ts';
+import { CtapCommand } from '../../ctap/constants/commands.ts';
 import { CtapStatus } from '../../ctap/constants/status.ts';
 import { isCtapError } from '../../ctap/errors.ts';
 import type { FaultEngine } from './engine.ts';
@@ -46,16 +47,19 @@ export function faultMiddleware(engine: FaultEngine, o: FaultMiddlewareOptions):
   const lastClientDataHash = new Map<number, Uint8Array>();
 
   return (next) => async (payload, ctx) => {
-    const facts = requestFacts(payload, ctx.channel);
-    engine.current = facts;
+    // The request's facts are decoded only if a rule at some seam asks for them (no rule armed: never).
+    let decoded: Facts | undefined;
+    const factsOf = (): Facts => (decoded ??= requestFacts(payload, ctx.channel));
+    engine.setCurrent(factsOf);
     // A `drop` mark left by a request whose answer never went out (cancelled, power-cycled) must not eat this one.
     engine.takeSwallow(ctx.channel);
     try {
-      if (facts.command === 'getAssertion') {
+      if (payload[0] === CtapCommand.authenticatorGetAssertion) {
         const cdh = clientDataHashOf(payload);
         if (cdh) lastClientDataHash.set(ctx.channel, cdh);
       }
       if (!engine.armed('dispatch')) return await next(payload, ctx);
+      const facts = factsOf();
 
       // Before the handler, in insertion order: a delay, or an answer without running the command.
       for (const { effect: e } of engine.fireAll('dispatch', facts, BEFORE)) {

@@ -41,7 +41,11 @@ function fail(scenario: Scenario, path: string, what: string, e: unknown): Scena
 }
 
 function credentialInput(c: ScenarioCredential): CredentialInput {
-  const input: CredentialInput = { rpId: c.rpId, user: { ...c.user } };
+  const input: CredentialInput = { rpId: c.rpId };
+  if (c.user !== undefined) input.user = { ...c.user };
+  if (c.discoverable !== undefined) input.discoverable = c.discoverable;
+  if (c.credentialId !== undefined) input.credentialId = c.credentialId;
+  if (c.largeBlob !== undefined) input.largeBlob = c.largeBlob;
   if (c.rpName !== undefined) input.rpName = c.rpName;
   if (c.alg !== undefined) input.alg = c.alg;
   if (c.privateKey !== undefined) input.privateKey = c.privateKey;

@@ -17,6 +17,8 @@
  *     sensor: { fingerprint: mismatch | { script: [mismatch, match], then: match } | { falseRejectionRate: 0.2 }, face: …, delayMs, enrollSamples }
  *     presence: { mode: approve | deny | timeout, delayMs, timeoutMs }
  *     credentials: [{ name: alice, rpId, rpName?, user: { id (base64url), name?, displayName? }, alg?, privateKey?, signCount?,
+ *                     credentialId? (base64url; default: minted), discoverable?: false (a server-side credential, found only
+ *                     by its ID; then user is optional), largeBlob? (base64url, discoverable only),
  *                     status?: active | deactivated, corrupt?: privateKey | credentialId | record | userId | userName | rpId (or a list) }]
  *     locked: true
  *   faults: [{ effect, when?, times? | persist?, probability?, id?, seam? }]   (faults-api.md §2–§3)
@@ -34,6 +36,7 @@ import {
   type Profile,
 } from '../../ctap/authenticator/profile.ts';
 import type { CoseAlg } from '../../ctap/authenticator/env.ts';
+import { largeBlobsSupported } from '../../ctap/authenticator/features.ts';
 import { EmulatorError } from '../../ctap/errors.ts';
 import { profileNames, type StartDeviceOptions } from '../device.ts';
 import type { SensorBehaviour, SensorOptions, SensorStep } from '../env/verification.ts';
@@ -68,10 +71,17 @@ export interface ScenarioCredential {
   name: string;
   rpId: string;
   rpName?: string;
-  user: { id: string; name?: string; displayName?: string };
+  /** Absent only for a non-discoverable credential. */
+  user?: { id: string; name?: string; displayName?: string };
   alg?: number;
   privateKey?: string;
   signCount?: number;
+  /** base64url; absent = minted by the device. */
+  credentialId?: string;
+  /** false: a server-side (non-discoverable) credential (control.credentials.add `discoverable`). Absent = true. */
+  discoverable?: boolean;
+  /** base64url blob for the large-blob array (discoverable credentials, profiles with largeBlobs). */
+  largeBlob?: string;
   status: 'active' | 'deactivated';
   /** Damage done after it is injected, in order (control.credentials.corrupt). */
   corrupt: CorruptTarget[];
@@ -186,13 +196,16 @@ const credentialFields = {
   name: req(str({ pattern: CREDENTIAL_NAME, expected: 'a name: a letter, then up to 31 of A-Z a-z 0-9 _ -' })),
   rpId: req(str()),
   rpName: opt(str()),
-  user: req(
+  user: opt(
     obj({
       id: req(base64url({ minBytes: 1, maxBytes: 64, what: 'a user handle' })),
       name: opt(str({ max: 255 })),
       displayName: opt(str({ max: 255 })),
     }),
   ),
+  credentialId: opt(base64url({ minBytes: 1, maxBytes: 1023, what: 'a credential ID' })),
+  discoverable: opt(bool),
+  largeBlob: opt(base64url({ minBytes: 1, maxBytes: 4096, what: 'a large blob' })),
   alg: opt(alg),
   privateKey: opt(base64url({ minBytes: 32, maxBytes: 256, what: 'a PKCS#8 or raw 32-byte private key', secret: true })),
   signCount: opt(int({ min: 0, max: 0xffffffff })),
@@ -285,6 +298,12 @@ function checkAgainstProfile(top: Top, profile: Profile, ctx: Ctx): void {
     if (c.alg !== undefined && !profile.algorithms.includes(c.alg as CoseAlg)) {
       ctx.issueAt(`state.credentials[${i}].alg`, `profile ${profile.name} supports ${profile.algorithms.join(', ')}, not ${c.alg}`);
     }
+    if (c.discoverable !== false && !profile.options.rk) {
+      ctx.issueAt(`state.credentials[${i}]`, `profile ${profile.name} has no discoverable credentials (discoverable: false injects a server-side one)`);
+    }
+    if (c.largeBlob !== undefined && (!largeBlobsSupported(profile) || !profile.extensions.includes('largeBlobKey'))) {
+      ctx.issueAt(`state.credentials[${i}].largeBlob`, `profile ${profile.name} has no large-blob storage (authenticatorLargeBlobs with largeBlobKey)`);
+    }
   });
   top.faults?.forEach((f, i) => {
     const type = typeof f.effect === 'string' ? f.effect : f.effect.type;
@@ -307,17 +326,36 @@ function checkAgainstProfile(top: Top, profile: Profile, ctx: Ctx): void {
 function checkCredentials(st: State, ctx: Ctx): void {
   const names = new Map<string, number>();
   const owners = new Map<string, number>();
+  const ids = new Map<string, number>();
   st.credentials?.forEach((c, i) => {
     const at = `state.credentials[${i}]`;
     const first = names.get(c.name);
     if (first !== undefined) ctx.issueAt(`${at}.name`, `the name ${c.name} is already used by state.credentials[${first}]`);
     else names.set(c.name, i);
-    const owner = JSON.stringify([c.rpId, c.user.id]);
-    const prev = owners.get(owner);
-    if (prev !== undefined) {
-      ctx.issueAt(`${at}.user.id`, `same rpId and user.id as state.credentials[${prev}]: it would replace that credential`);
-    } else owners.set(owner, i);
+    const discoverable = c.discoverable !== false;
+    if (c.credentialId !== undefined) {
+      const id = Buffer.from(c.credentialId, 'base64url').toString('base64url');
+      const prevId = ids.get(id);
+      if (prevId !== undefined) ctx.issueAt(`${at}.credentialId`, `the credential ID is already used by state.credentials[${prevId}]`);
+      else ids.set(id, i);
+    }
+    if (discoverable && c.user === undefined) ctx.issueAt(`${at}.user`, 'required for a discoverable credential (discoverable: false makes it optional)');
+    if (!discoverable && c.largeBlob !== undefined) {
+      ctx.issueAt(`${at}.largeBlob`, 'only a discoverable credential has a largeBlobKey (CTAP 2.1 §12.3), so only it can own a large blob');
+    }
+    if (discoverable && c.user !== undefined) {
+      const owner = JSON.stringify([c.rpId, c.user.id]);
+      const prev = owners.get(owner);
+      if (prev !== undefined) {
+        ctx.issueAt(`${at}.user.id`, `same rpId and user.id as state.credentials[${prev}]: it would replace that credential`);
+      } else owners.set(owner, i);
+    }
     const corrupt = c.corrupt === undefined ? [] : Array.isArray(c.corrupt) ? c.corrupt : [c.corrupt];
+    for (const target of ['userId', 'userName'] as const) {
+      if (!discoverable && corrupt.includes(target)) {
+        ctx.issueAt(`${at}.corrupt`, `${target}: a non-discoverable credential's assertions carry no user entity to damage`);
+      }
+    }
     if (c.status === 'deactivated' && corrupt.includes('record')) {
       ctx.issueAt(`${at}.corrupt`, 'a deactivated credential cannot also be a damaged record (corrupt: record sets it aside as damaged)');
     }
@@ -326,6 +364,7 @@ function checkCredentials(st: State, ctx: Ctx): void {
 
 function checkFaultRefs(top: Top, ctx: Ctx): void {
   const names = (top.state?.credentials ?? []).map((c) => c.name);
+  const chosenIds = (top.state?.credentials ?? []).flatMap((c) => (c.credentialId === undefined ? [] : [c.credentialId]));
   const ids = new Set<string>();
   top.faults?.forEach((f, i) => {
     if (f.id !== undefined) {
@@ -333,7 +372,7 @@ function checkFaultRefs(top: Top, ctx: Ctx): void {
       ids.add(f.id);
     }
     const ref = f.when?.credential;
-    if (ref !== undefined && !names.includes(ref) && ref.length < MIN_ID_CHARS) {
+    if (ref !== undefined && !names.includes(ref) && !chosenIds.includes(ref) && ref.length < MIN_ID_CHARS) {
       const known = names.length ? `the credentials declared under state.credentials are ${names.join(', ')}` : 'no credentials are declared under state.credentials';
       ctx.issueAt(`faults[${i}].when.credential`, `expected a credential name or a base64url credential ID, got ${JSON.stringify(ref)} (${known})`);
     }

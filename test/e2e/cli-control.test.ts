@@ -126,8 +126,14 @@ describe('vfido control commands', () => {
     expect(cred).toMatchObject({ userName: 'carol', isResidentCredential: true });
     expect(cred.privateKey).toBeUndefined();
 
+    const server = await vfido('credentials', 'add', '--rp-id', 'cli.example', '--credential-id', 'c2VydmVy', '--non-discoverable', '--sign-count', '4');
+    expect(server.stderr).toBe('');
+    expect(server.stdout.trim()).toBe('added c2VydmVy  cli.example  user -  alg -7  count 4  active  non-discoverable');
+
     const list = await vfido('credentials', 'list');
     expect(list.stdout).toContain(`${cred.credentialId}  cli.example  user carol (AQID)  alg -7  count 0  active`);
+    expect(list.stdout).toContain('c2VydmVy  cli.example  user -  alg -7  count 4  active  non-discoverable');
+    expect((await vfido('credentials', 'remove', 'c2VydmVy')).stdout.trim()).toBe('removed c2VydmVy');
 
     const corrupt = await vfido('credentials', 'corrupt', cred.credentialId, '--target', 'privateKey', '--json');
     expect(corrupt.code).toBe(0);
@@ -141,7 +147,7 @@ describe('vfido control commands', () => {
     expect((await vfido('credentials', 'remove', cred.credentialId)).code).toBe(0);
 
     const history = JSON.parse((await vfido('history', '--json')).stdout) as { effect: string }[];
-    expect(history.map((h) => h.effect)).toEqual(['credentials.add', 'credentials.corrupt', 'powerCycle', 'credentials.remove']);
+    expect(history.map((h) => h.effect)).toEqual(['credentials.add', 'credentials.add', 'credentials.remove', 'credentials.corrupt', 'powerCycle', 'credentials.remove']);
     expect((await vfido('history', '--clear')).stdout.trim()).toBe('history cleared');
     expect((await vfido('history')).stdout.trim()).toBe('history is empty');
   });
@@ -154,7 +160,7 @@ describe('vfido control commands', () => {
 
     const unknown = await vfido('credentials', 'remove', 'AAAAAAAA');
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toMatch(/^vfido: no discoverable credential with id AAAAAAAA/);
+    expect(unknown.stderr).toMatch(/^vfido: no credential with id AAAAAAAA/);
 
     const badToken = await vfido('state', '--token', 'not-the-token-at-all');
     expect(badToken.code).toBe(1);

@@ -255,21 +255,26 @@ describe('credentials', () => {
 
   it('bad input → 400 naming the field; unsupported → 409; unknown → 404', async () => {
     const base = '/authenticators/default/credentials';
+    const taken = await post(base, { rpId: 'example.com', userHandle: 'AQ', credentialId: 'AQID' });
+    expect(taken.status, taken.text).toBe(201);
     const cases: [unknown, number, RegExp][] = [
       [{ rpId: 'example.com' }, 400, /^body\.userHandle: required/],
+      [{ rpId: 'example.com', isResidentCredential: false, userName: 'x' }, 400, /^body\.userName: /],
       [{ userHandle: 'AQ' }, 400, /^body\.rpId: required/],
       [{ rpId: 'example.com', userHandle: 'not base64!' }, 400, /^body\.userHandle: must match pattern/],
       [{ rpId: 'example.com', userHandle: 'AQ', signCount: -1 }, 400, /^body\.signCount: /],
       [{ rpId: 'example.com', userHandle: 'AQ', privateKey: 'AAAA' }, 400, /^privateKey: /],
-      [{ rpId: 'example.com', userHandle: 'AQ', credentialId: 'AQID' }, 409, /^credentialId: /],
-      [{ rpId: 'example.com', userHandle: 'AQ', isResidentCredential: false }, 409, /^isResidentCredential: /],
-      [{ rpId: 'example.com', userHandle: 'AQ', largeBlob: 'AQ' }, 409, /^largeBlob: /],
+      [{ rpId: 'example.com', userHandle: 'AQ', credentialId: '' }, 400, /^body\.credentialId: /],
+      [{ rpId: 'example.com', userHandle: 'AQ', credentialId: 'A'.repeat(200) }, 400, /^credentialId: expected 1 to 128 bytes/],
+      [{ rpId: 'other.example', isResidentCredential: false, credentialId: 'AQID' }, 409, /^credentialId: a credential with id 010203 already exists/],
+      [{ rpId: 'example.com', isResidentCredential: false, largeBlob: 'AQ' }, 409, /^largeBlob: only a discoverable credential/],
     ];
     for (const [body, status, message] of cases) {
       const r = await post(base, body);
       expect(r.status, JSON.stringify(body)).toBe(status);
       expect(r.json.error.message).toMatch(message);
     }
+    expect((await del(`${base}/AQID`)).status).toBe(204);
     expect((await get(`${base}?includePrivateKeys=yes`)).json.error.message).toMatch(/^query\.includePrivateKeys: must be one of/);
     const missing = await get(`${base}/AAAAAAAA`);
     expect(missing.status).toBe(404);
@@ -484,6 +489,115 @@ describe('security', () => {
 });
 
 describe('end to end', () => {
+  /**
+   * Spec: WebAuthn L3 §11 Add Credential / Get Credentials with the Credential Parameters a WebDriver client sends
+   * (credentialId chosen by the client, isResidentCredential true and false, largeBlob); CTAP 2.1 §6.2.2 step 7
+   * (allowList vs discoverable), §6.1.2 step 12 (excludeList), WebAuthn L3 §6.1.1 (signature counter).
+   */
+  it('WebDriver round trip: client-chosen IDs for a resident and a non-resident credential, both usable over UDP', async () => {
+    const a = await createAuthenticator({ protocol: 'ctap2_1', transport: 'usb', hasResidentKey: true, isUserConsenting: true });
+    const base = `/authenticators/${a.id}/credentials`;
+    const residentKey = p256Key();
+    const serverKey = p256Key();
+    const residentId = Buffer.from('webdriver-resident-credential-id').toString('base64url');
+    const serverId = Buffer.from('webdriver-server-side-credential').toString('base64url');
+    const userHandle = Buffer.from('wd-user').toString('base64url');
+    const blob = Buffer.from('per-credential blob').toString('base64url');
+    const resident = await post(base, {
+      credentialId: residentId,
+      isResidentCredential: true,
+      rpId: 'wd.example',
+      privateKey: residentKey.pkcs8,
+      userHandle,
+      signCount: 3,
+      largeBlob: blob,
+    });
+    expect(resident.status, resident.text).toBe(201);
+    expect(resident.json).toMatchObject({ credentialId: residentId, isResidentCredential: true, rpId: 'wd.example', userHandle, signCount: 3, largeBlob: blob });
+    const server = await post(base, { credentialId: serverId, isResidentCredential: false, rpId: 'wd.example', privateKey: serverKey.pkcs8, signCount: 7 });
+    expect(server.status, server.text).toBe(201);
+    expect(server.json).toMatchObject({ credentialId: serverId, isResidentCredential: false, rpId: 'wd.example', signCount: 7, status: 'active' });
+    expect(server.json.userHandle).toBeUndefined();
+
+    // Get Credentials: the same shape back, private keys only on request (and they are the injected ones).
+    const listed = (await get(base)).json as { credentialId: string; isResidentCredential: boolean; privateKey?: string }[];
+    expect(listed.map((c) => [c.credentialId, c.isResidentCredential, c.privateKey])).toEqual([
+      [residentId, true, undefined],
+      [serverId, false, undefined],
+    ]);
+    const withKeys = (await get(`${base}?includePrivateKeys=true`)).json as { credentialId: string; privateKey: string }[];
+    for (const [id, key] of [[residentId, residentKey], [serverId, serverKey]] as const) {
+      const exported = withKeys.find((c) => c.credentialId === id)!.privateKey;
+      const pub = createPublicKey(createPrivateKey({ key: Buffer.from(exported, 'base64url'), format: 'der', type: 'pkcs8' }));
+      expect(pub.export({ format: 'jwk' })).toEqual(key.publicKey.export({ format: 'jwk' }));
+    }
+    expect((await get(`${base}/${serverId}`)).json).toMatchObject({ credentialId: serverId, isResidentCredential: false });
+    expect((await get(`/authenticators/${a.id}/state`)).json.credentials).toMatchObject({ discoverable: 1, nonDiscoverable: 1 });
+
+    const pipe = await connectUdp({ port: a.port });
+    const client = await CtapHidClient.open(pipe, { timeoutMs: 3000 });
+    const cdh = sha256('wd-client-data');
+    const ga = async (allow?: string[]) => {
+      const m = new Map<number, unknown>([
+        [1, 'wd.example'],
+        [2, cdh],
+      ]);
+      if (allow) m.set(3, allow.map((id) => ({ id: new Uint8Array(Buffer.from(id, 'base64url')), type: 'public-key' })));
+      return client.cbor(CtapCommand.authenticatorGetAssertion, m);
+    };
+    try {
+      // The non-resident credential answers to its WebDriver-chosen ID through the allowList.
+      const byId = await ga([serverId]);
+      expect(byId.status).toBe(0);
+      let body = byId.data as CborMap;
+      expect(Buffer.from((body.get(1) as Map<string, Uint8Array>).get('id')!).toString('base64url')).toBe(serverId);
+      expect(body.has(4)).toBe(false);
+      let authData = body.get(2) as Uint8Array;
+      expect(parseAuthData(authData).signCount).toBe(8);
+      expect(verifySignature(serverKey.publicKey, -7, authData, cdh, body.get(3) as Uint8Array)).toBe(true);
+
+      // A discoverable request finds only the resident one, under its chosen ID, with its user handle.
+      const discoverable = await ga();
+      expect(discoverable.status).toBe(0);
+      body = discoverable.data as CborMap;
+      expect(Buffer.from((body.get(1) as Map<string, Uint8Array>).get('id')!).toString('base64url')).toBe(residentId);
+      expect(Buffer.from((body.get(4) as Map<string, Uint8Array>).get('id')!).toString('base64url')).toBe(userHandle);
+      expect(body.has(5)).toBe(false); // numberOfCredentials: one credential only
+      authData = body.get(2) as Uint8Array;
+      expect(parseAuthData(authData).signCount).toBe(4);
+      expect(verifySignature(residentKey.publicKey, -7, authData, cdh, body.get(3) as Uint8Array)).toBe(true);
+
+      // excludeList: the server-side ID is recognised.
+      const mc = await client.cbor(
+        CtapCommand.authenticatorMakeCredential,
+        new Map<number, unknown>([
+          [1, cdh],
+          [2, { id: 'wd.example' }],
+          [3, { id: new Uint8Array([1]) }],
+          [4, [{ alg: -7, type: 'public-key' }]],
+          [5, [{ id: new Uint8Array(Buffer.from(serverId, 'base64url')), type: 'public-key' }]],
+        ]),
+      );
+      expect(mc.status).toBe(0x19); // CTAP2_ERR_CREDENTIAL_EXCLUDED
+
+      // Counter, deactivate / restore, remove work on the server-side credential too.
+      expect((await post(`${base}/${serverId}/counter`, { value: 100 })).status).toBe(204);
+      expect((await get(`${base}/${serverId}`)).json.signCount).toBe(100);
+      expect(parseAuthData(((await ga([serverId])).data as CborMap).get(2) as Uint8Array).signCount).toBe(101);
+      expect((await post(`${base}/${serverId}/deactivate`)).status).toBe(204);
+      expect((await ga([serverId])).status).toBe(0x2e); // CTAP2_ERR_NO_CREDENTIALS
+      expect((await post(`${base}/${serverId}/restore`)).status).toBe(204);
+      expect((await ga([serverId])).status).toBe(0);
+      expect((await del(`${base}/${serverId}`)).status).toBe(204);
+      expect((await get(`${base}/${serverId}`)).status).toBe(404);
+      expect((await ga([serverId])).status).toBe(0x2e);
+    } finally {
+      client.close();
+      await pipe.closeAsync();
+      await del(`/authenticators/${a.id}`);
+    }
+  });
+
   /**
    * Spec: WebAuthn L3 §11 Add Credential: an injected credential is usable by the authenticator. CTAP 2.1 §6.2:
    * getAssertion signs authData || clientDataHash with the credential's private key.

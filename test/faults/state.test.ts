@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { generateKeyPairSync, sign as nodeSign } from 'node:crypto';
+import { deflateSync } from 'node:zlib';
 import { CtapStatus } from '../../ctap/constants/status.ts';
 import { decodeCanonical, type CborMap } from '../../ctap/cbor.ts';
 import { assert, b64, CtapCommand, mcParams, faultDevice, GA_CDH, parseAuthData, pinClient, register, signatureValid, verifySignature, coseToKeyObject, RP } from './helpers.ts';
@@ -121,6 +122,44 @@ describe('state control: credentials', () => {
     const g = await assert(client, { rpId: 'other.example' });
     expect(verifySignature(coseToKeyObject(coseOf(gen.publicKey)), -7, g.authData!, GA_CDH, g.signature!)).toBe(true);
     expect(nodeSign).toBeTypeOf('function');
+  });
+
+  it('add non-discoverable with a chosen ID (WebDriver isResidentCredential false): listed apart, found only by ID', async () => {
+    const { device, client } = await faultDevice();
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pkcs8 = b64(new Uint8Array(privateKey.export({ type: 'pkcs8', format: 'der' })));
+    const id = new Uint8Array([0xc0, 0xff, 0xee]);
+    const info = await device.control.credentials.add({ rpId: RP, credentialId: b64(id), discoverable: false, privateKey: pkcs8, signCount: 2 });
+    expect(info).toMatchObject({ credentialId: b64(id), rpId: RP, discoverable: false, signCount: 2, status: 'active' });
+    expect(info.user).toBeUndefined();
+    expect((await assert(client)).status).toBe(CtapStatus.CTAP2_ERR_NO_CREDENTIALS);
+    const a = await assert(client, { allow: [id] });
+    expect(parseAuthData(a.authData!).signCount).toBe(3);
+    expect(verifySignature(publicKey, -7, a.authData!, GA_CDH, a.signature!)).toBe(true);
+    expect(await device.control.credentials.list()).toMatchObject([{ credentialId: b64(id), discoverable: false, signCount: 3 }]);
+    expect((await device.control.state.get()).credentials).toMatchObject({ discoverable: 0, nonDiscoverable: 1 });
+    expect(device.control.history.list().at(-1)).toMatchObject({ effect: 'credentials.add', detail: { rpId: RP, discoverable: false } });
+    await expect(device.control.credentials.add({ rpId: RP, user: { id: 'AQ' }, credentialId: b64(id) })).rejects.toMatchObject({
+      code: 'EMU_ERR_DUPLICATE_CREDENTIAL',
+    });
+  });
+
+  it('add with largeBlob: listed back; an entry in zlib framing (older platforms) is read too', async () => {
+    const { device } = await faultDevice();
+    const blob = Buffer.from('hello large blob');
+    const info = await device.control.credentials.add({ rpId: RP, user: { id: 'AQ' }, largeBlob: b64(blob) });
+    expect(info.largeBlob).toBe(b64(blob));
+    expect((await device.control.credentials.list())[0]!.largeBlob).toBe(b64(blob));
+    // As python-fido2 0.9.x writes it: zlib (RFC 1950) rather than raw DEFLATE.
+    const older = Buffer.from('written by an older platform');
+    const rec = await device.authenticator.control.addCredential({
+      rpId: 'older.example',
+      user: { id: new Uint8Array([2]) },
+      alg: -7,
+      largeBlob: { compressed: new Uint8Array(deflateSync(older)), origSize: older.length },
+    });
+    const listed = await device.control.credentials.list({ rpId: 'older.example' });
+    expect(listed.map((c) => [c.credentialId, c.largeBlob])).toEqual([[b64(rec.credential.credentialId), b64(older)]]);
   });
 
   it('deactivate / restore: invisible to the real look-up (NO_CREDENTIALS, no exclusion), then back', async () => {

@@ -20,6 +20,7 @@ import { pinSession } from '../../pin/session.ts';
 import type { HandlerContext } from '../context.ts';
 import { credentialManagementSupported } from '../features.ts';
 import type { ResidentCredential } from '../state.ts';
+import { residentById } from '../steps/credentials.ts';
 import {
   enumerateCredentialsBegin,
   enumerateCredentialsGetNextCredential,
@@ -47,7 +48,7 @@ const getCredsMetadata: SubHandler = async (h) => {
 function findCredential(h: HandlerContext, p: CredMgmtParams): ResidentCredential {
   if (p.credentialID === undefined) throw missing('subCommandParams.credentialID');
   const id = p.credentialID.id;
-  const c = h.device.persistent.residentCredentials.find((x) => equal(x.credentialId, id));
+  const c = residentById(h.device.persistent, id);
   if (!c) throw new CtapError(CtapStatus.CTAP2_ERR_NO_CREDENTIALS, 'no discoverable credential has this ID');
   const bound = pinSession(h).token.rpId;
   if (bound !== undefined && bound !== c.rpId) {

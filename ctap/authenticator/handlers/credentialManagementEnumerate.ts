@@ -14,7 +14,7 @@ import { coseKeyMap } from '../../webauthn/cose.ts';
 import type { HandlerContext } from '../context.ts';
 import type { CredentialManagementState } from '../deviceState.ts';
 import type { ResidentCredential } from '../state.ts';
-import { rpIdHashOf } from '../steps/credentials.ts';
+import { residentById, rpIdHashOf } from '../steps/credentials.ts';
 
 /** CTAP 2.1 §6.8.3 / §6.8.4: the enumeration state is discarded 30 seconds after the last Begin / GetNext. */
 export const CREDENTIAL_MANAGEMENT_TIMEOUT_MS = 30_000;
@@ -124,7 +124,7 @@ export async function enumerateCredentialsGetNextCredential(h: HandlerContext): 
   for (;;) {
     const id = nextItem(h, 'credentials') as Uint8Array;
     // A credential removed behind the platform's back (a store fault) is skipped.
-    const c = h.device.persistent.residentCredentials.find((x) => equal(x.credentialId, id));
+    const c = residentById(h.device.persistent, id);
     if (c) return credentialResponse(h, c);
   }
 }

@@ -49,7 +49,7 @@ export async function getAssertion(h: HandlerContext, req: GetAssertionRequest):
   const allowList = req.allowList ?? [];
   const fromAllowList = allowList.length > 0;
   const located: AssertionCandidate[] = fromAllowList
-    ? allowList.flatMap((d) => locateCredential(h, req.rpId, rpIdHash, d) ?? [])
+    ? allowList.flatMap((d) => locateCredential(h, rpIdHash, d) ?? [])
     : discoverableCredentials(h, req.rpId);
   // Step 7 (credProtect, CTAP 2.1 §12.1): userVerificationRequired needs the "uv" bit;
   // userVerificationOptionalWithCredentialIDList needs the "uv" bit or an allowList.

@@ -100,7 +100,7 @@ export async function makeCredential(h: HandlerContext, req: MakeCredentialReque
   // (whatever its outcome), so the list cannot be probed silently. A userVerificationRequired (credProtect 3)
   // credential counts only when UV was collected in step 11; otherwise it is skipped.
   const excluded = (d: CredentialDescriptor): boolean => {
-    const c = locateCredential(h, rpId, rpIdHash, d);
+    const c = locateCredential(h, rpIdHash, d);
     return c !== undefined && countsForExcludeList(c.credProtect, outcome.uv);
   };
   if (req.excludeList?.some(excluded)) {

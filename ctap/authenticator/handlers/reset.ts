@@ -19,8 +19,8 @@ export async function reset(h: HandlerContext): Promise<void> {
   // CHECKLIST B6.3: the PIN is removed; pinRetries, uvRetries, minPINLength, forcePINChange and alwaysUv return
   // to their factory values; every biometric template is removed (vendor choice: a reset forgets the user).
   const s = h.device.persistent;
-  // Credentials the control API set aside (deactivated / damaged) go with the others.
-  const { pin: _removed, setAside: _wiped, ...kept } = s;
+  // Credentials the control API set aside (deactivated / damaged) or injected server-side go with the others.
+  const { pin: _removed, setAside: _wiped, serverSideCredentials: _injected, ...kept } = s;
   await h.device.commit({
     ...kept,
     masterKey: h.env.rng.randomBytes(32),

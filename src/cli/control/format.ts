@@ -50,7 +50,11 @@ export function formatState(s: StateSummary): string {
     ['uptime', `${(s.uptimeMs / 1000).toFixed(1)} s`],
     ['pin', pin],
     ['uv', uv],
-    ['credentials', `${c.discoverable} discoverable of ${c.capacity}, ${c.deactivated} deactivated, ${c.damaged} damaged, ${c.nonDiscoverableCounters} non-discoverable counters`],
+    [
+      'credentials',
+      `${c.discoverable} discoverable of ${c.capacity}, ${c.nonDiscoverable} non-discoverable injected, ${c.deactivated} deactivated, ` +
+        `${c.damaged} damaged, ${c.nonDiscoverableCounters} non-discoverable counters`,
+    ],
     ['presence', `${s.presence.mode} (delay ${s.presence.delayMs} ms, timeout ${s.presence.timeoutMs} ms)`],
     ['faults', `${s.faults} armed`],
   ];
@@ -58,14 +62,15 @@ export function formatState(s: StateSummary): string {
 }
 
 export function formatCredential(c: WebDriverCredential): string {
-  const user = c.userName !== undefined ? `${c.userName} (${c.userHandle})` : c.userHandle;
+  const user = c.userName !== undefined ? `${c.userName} (${c.userHandle})` : (c.userHandle ?? '-');
   const flags = [c.backupEligibility ? 'BE' : '', c.backupState ? 'BS' : ''].filter(Boolean).join('+');
   return `${c.credentialId}  ${c.rpId}  user ${user}  alg ${c.alg}  count ${c.signCount}  ${c.status}${flags ? `  ${flags}` : ''}` +
+    (c.isResidentCredential ? '' : '  non-discoverable') +
     (c.privateKey !== undefined ? `\n  privateKey ${c.privateKey}` : '');
 }
 
 export function formatCredentials(list: readonly WebDriverCredential[]): string {
-  return list.length ? list.map(formatCredential).join('\n') : 'no discoverable credentials';
+  return list.length ? list.map(formatCredential).join('\n') : 'no credentials';
 }
 
 export function formatAuthenticators(list: readonly AuthenticatorDescription[]): string {

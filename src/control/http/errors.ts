@@ -31,6 +31,8 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   EMU_ERR_UNSUPPORTED: 409,
   EMU_ERR_UNSUPPORTED_MODALITY: 409,
   EMU_ERR_CREDENTIAL_STORE_FULL: 409,
+  // A credential ID the device already holds (WebDriver Add Credential with a credentialId in use).
+  EMU_ERR_DUPLICATE_CREDENTIAL: 409,
   EMU_ERR_TEMPLATE_STORE_FULL: 409,
   EMU_ERR_STORE_FULL: 409,
   EMU_ERR_ADDRESS_IN_USE: 409,

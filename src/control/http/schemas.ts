@@ -65,9 +65,9 @@ export const createAuthenticatorBody = {
 export const credentialBody = {
   type: 'object',
   additionalProperties: false,
-  required: ['rpId', 'userHandle'],
+  required: ['rpId'],
   properties: {
-    credentialId: b64url,
+    credentialId: { ...b64url, minLength: 1 },
     isResidentCredential: bool,
     rpId: { type: 'string', minLength: 1, maxLength: 255 },
     privateKey: b64url,

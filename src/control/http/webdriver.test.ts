@@ -25,14 +25,22 @@ describe('WebDriver virtual authenticator options → vfido', () => {
     expect(planAuthenticator({ udp: { host: '0.0.0.0', port: 9 } }, { allowRemote: true }).options).toMatchObject({ host: '0.0.0.0', port: 9 });
   });
 
-  it('Credential Parameters → CredentialInput; vfido mints the ID', () => {
+  it('Credential Parameters → CredentialInput: both kinds, a chosen ID, a large blob', () => {
     expect(credentialInput({ rpId: 'a.example', userHandle: 'AQ', userName: 'u', userDisplayName: 'U', signCount: 3 })).toEqual({
       rpId: 'a.example',
+      discoverable: true,
       user: { id: 'AQ', name: 'u', displayName: 'U' },
       signCount: 3,
     });
-    expect(() => credentialInput({ rpId: 'a', userHandle: 'AQ', credentialId: 'AQ' })).toThrow(/^credentialId: /);
-    expect(() => credentialInput({ rpId: 'a', userHandle: 'AQ', isResidentCredential: false })).toThrow(/^isResidentCredential: /);
+    expect(credentialInput({ rpId: 'a', credentialId: 'AQID', isResidentCredential: false, largeBlob: 'Bw' })).toEqual({
+      rpId: 'a',
+      discoverable: false,
+      credentialId: 'AQID',
+      largeBlob: 'Bw',
+    });
+    // A resident credential is returned by user handle: it needs one; a name without a handle names nobody.
+    expect(() => credentialInput({ rpId: 'a' })).toThrow(/^body\.userHandle: required/);
+    expect(() => credentialInput({ rpId: 'a', isResidentCredential: false, userName: 'u' })).toThrow(/^body\.userName: /);
   });
 
   it('CredentialInfo → WebDriver Credential (private key only when present)', () => {
@@ -41,5 +49,10 @@ describe('WebDriver virtual authenticator options → vfido', () => {
       { backupEligibility: true, backupState: false },
     );
     expect(c).toEqual({ credentialId: 'Aw', isResidentCredential: true, rpId: 'a', userHandle: 'AQ', signCount: 1, userName: 'n', backupEligibility: true, backupState: false, alg: -7, publicKey: 'pk', status: 'active' });
+    const server = webDriverCredential(
+      { credentialId: 'Bw', rpId: 'b', alg: -8, signCount: 0, discoverable: false, status: 'deactivated', publicKey: 'pk', largeBlob: 'AA' },
+      { backupEligibility: false, backupState: false },
+    );
+    expect(server).toEqual({ credentialId: 'Bw', isResidentCredential: false, rpId: 'b', signCount: 0, largeBlob: 'AA', backupEligibility: false, backupState: false, alg: -8, publicKey: 'pk', status: 'deactivated' });
   });
 });

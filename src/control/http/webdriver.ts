@@ -23,7 +23,7 @@ import type { ProfileOverrides } from '../../faults/compat.ts';
 import type { FaultRuleInput } from '../../faults/types.ts';
 import type { SensorOptions } from '../../env/verification.ts';
 import type { CredentialInfo, CredentialInput } from '../types.ts';
-import { badRequest, unsupported } from './errors.ts';
+import { badRequest } from './errors.ts';
 import { isLoopback } from './security.ts';
 
 export type WebDriverProtocol = 'ctap2' | 'ctap2_1' | 'ctap1/u2f';
@@ -168,7 +168,7 @@ export interface CredentialBody {
   isResidentCredential?: boolean;
   rpId: string;
   privateKey?: string;
-  userHandle: string;
+  userHandle?: string;
   signCount?: number;
   largeBlob?: string;
   backupEligibility?: boolean;
@@ -182,11 +182,12 @@ export interface CredentialBody {
 /** What a GET returns: WebDriver's Credential plus vfido's fields. */
 export interface WebDriverCredential {
   credentialId: string;
-  isResidentCredential: true;
+  isResidentCredential: boolean;
   rpId: string;
-  userHandle: string;
+  userHandle?: string;
   signCount: number;
   privateKey?: string;
+  largeBlob?: string;
   userName?: string;
   userDisplayName?: string;
   rpName?: string;
@@ -209,32 +210,37 @@ function algOfPkcs8(b64: string): -7 | -8 | undefined {
   return undefined;
 }
 
-/** WebDriver Credential Parameters → the control API's CredentialInput (vfido mints the credential ID). */
+/**
+ * WebDriver Credential Parameters → the control API's CredentialInput. isResidentCredential (default true) →
+ * `discoverable`; false = a server-side credential the device keeps under exactly `credentialId` (found through
+ * allowList / excludeList, never by a discoverable request). `credentialId` absent → the device mints one.
+ * A resident credential needs a userHandle (it is the user.id the discoverable getAssertion returns).
+ */
 export function credentialInput(b: CredentialBody): CredentialInput {
-  if (b.isResidentCredential === false) {
-    throw unsupported(
-      'isResidentCredential: vfido injects discoverable credentials only (a non-discoverable credential carries its key ' +
-        'inside an ID the device wraps with its master key)',
-    );
+  const resident = b.isResidentCredential ?? true;
+  if (b.userHandle === undefined) {
+    if (resident) throw badRequest('body.userHandle: required for a resident credential (isResidentCredential true)');
+    if (b.userName !== undefined || b.userDisplayName !== undefined) {
+      throw badRequest(`body.${b.userName !== undefined ? 'userName' : 'userDisplayName'}: a user name needs a userHandle`);
+    }
   }
-  if (b.credentialId !== undefined) {
-    throw unsupported(
-      'credentialId: vfido mints credential IDs itself (they wrap the key under the device master key, as real keys do); ' +
-        'omit it and use the credentialId in the response',
-    );
-  }
-  if (b.largeBlob !== undefined) throw unsupported('largeBlob: injecting a large blob is not supported');
   const alg = b.alg ?? (b.privateKey !== undefined ? algOfPkcs8(b.privateKey) : undefined);
-  const user: CredentialInput['user'] = { id: b.userHandle };
-  if (b.userName !== undefined) user.name = b.userName;
-  if (b.userDisplayName !== undefined) user.displayName = b.userDisplayName;
+  let user: CredentialInput['user'];
+  if (b.userHandle !== undefined) {
+    user = { id: b.userHandle };
+    if (b.userName !== undefined) user.name = b.userName;
+    if (b.userDisplayName !== undefined) user.displayName = b.userDisplayName;
+  }
   return {
     rpId: b.rpId,
-    user,
+    discoverable: resident,
+    ...(user ? { user } : {}),
+    ...(b.credentialId !== undefined ? { credentialId: b.credentialId } : {}),
     ...(alg !== undefined ? { alg } : {}),
     ...(b.rpName !== undefined ? { rpName: b.rpName } : {}),
     ...(b.privateKey !== undefined ? { privateKey: b.privateKey } : {}),
     ...(b.signCount !== undefined ? { signCount: b.signCount } : {}),
+    ...(b.largeBlob !== undefined ? { largeBlob: b.largeBlob } : {}),
   };
 }
 
@@ -246,13 +252,14 @@ export interface BackupFlags {
 export function webDriverCredential(c: CredentialInfo, flags: BackupFlags): WebDriverCredential {
   return {
     credentialId: c.credentialId,
-    isResidentCredential: true,
+    isResidentCredential: c.discoverable,
     rpId: c.rpId,
-    userHandle: c.user.id,
+    ...(c.user !== undefined ? { userHandle: c.user.id } : {}),
     signCount: c.signCount,
     ...(c.privateKey !== undefined ? { privateKey: c.privateKey } : {}),
-    ...(c.user.name !== undefined ? { userName: c.user.name } : {}),
-    ...(c.user.displayName !== undefined ? { userDisplayName: c.user.displayName } : {}),
+    ...(c.largeBlob !== undefined ? { largeBlob: c.largeBlob } : {}),
+    ...(c.user?.name !== undefined ? { userName: c.user.name } : {}),
+    ...(c.user?.displayName !== undefined ? { userDisplayName: c.user.displayName } : {}),
     ...(c.rpName !== undefined ? { rpName: c.rpName } : {}),
     backupEligibility: flags.backupEligibility,
     backupState: flags.backupState,

@@ -124,6 +124,22 @@ describe('scenario errors: file:line:col: field: expected …, got …', () => {
     );
   });
 
+  it('credentials: chosen IDs and non-discoverable ones', () => {
+    const cred = (extra: string) => lines('state:', '  credentials:', `    - { name: a, rpId: a.example${extra} }`);
+    expect(problems(cred(''))).toBe(
+      'bad.yaml:3:7: state.credentials[0].user: required for a discoverable credential (discoverable: false makes it optional)',
+    );
+    expect(problems(cred(', discoverable: false, largeBlob: AQ'))).toMatch(/^bad\.yaml:3:\d+: state\.credentials\[0\]\.largeBlob: only a discoverable credential has a largeBlobKey/);
+    expect(problems(cred(', discoverable: false, corrupt: userName'))).toMatch(/^bad\.yaml:3:\d+: state\.credentials\[0\]\.corrupt: userName: a non-discoverable credential/);
+    expect(problems(cred(', discoverable: false, credentialId: "not base64!"'))).toMatch(/^bad\.yaml:3:\d+: state\.credentials\[0\]\.credentialId: expected a credential ID as base64url/);
+    expect(
+      problems(lines('state:', '  credentials:', '    - { name: a, rpId: a.example, discoverable: false, credentialId: AQID }', '    - { name: b, rpId: b.example, discoverable: false, credentialId: AQID }')),
+    ).toMatch(/^bad\.yaml:4:\d+: state\.credentials\[1\]\.credentialId: the credential ID is already used by state\.credentials\[0\]$/);
+    expect(problems(lines('profile: u2f', 'state:', '  credentials:', '    - { name: a, rpId: a.example, user: { id: YQ } }'))).toMatch(
+      /^bad\.yaml:4:7: state\.credentials\[0\]: profile u2f has no discoverable credentials/,
+    );
+  });
+
   it('secrets are described, never echoed', () => {
     const pin = problems(lines('state:', '  pin: { value: 12 }'));
     expect(pin).toBe('bad.yaml:2:17: state.pin.value: expected a PIN: a string of 4 to 63 characters, got a number (quote it to make it a string)');

@@ -120,9 +120,38 @@ faults:
       // The credentials map is what the RP registered: dave's key and name as they were before the damage.
       const now = (await c.credentials.list()).find((x) => x.credentialId === dave.credentialId)!;
       expect(now.publicKey).not.toBe(dave.publicKey);
-      expect(now.user.name).not.toBe(dave.user.name);
+      expect(now.user!.name).not.toBe(dave.user!.name);
     } finally {
       await run.close();
+    }
+  });
+
+  it('credentials with a chosen credentialId, discoverable: false (server-side) and a largeBlob', async () => {
+    const text = [
+      'profile: u2f',
+      'state:',
+      '  credentials:',
+      '    - { name: legacy, rpId: u2f.example, credentialId: AAECAwQFBgc, discoverable: false, signCount: 9 }',
+      'faults:',
+      '  - { effect: signature.corrupt, when: { credential: legacy } }',
+      '',
+    ].join('\n');
+    const run = await startScenario({ text, file: 'u2f.yaml' });
+    try {
+      expect(run.credentials.legacy).toMatchObject({ credentialId: 'AAECAwQFBgc', discoverable: false, signCount: 9 });
+      expect(run.faults[0]!.when).toEqual({ credential: 'AAECAwQFBgc' });
+    } finally {
+      await run.close();
+    }
+    const blob = Buffer.from('scenario blob').toString('base64url');
+    const withBlob = await startScenario({
+      text: `state:\n  credentials:\n    - { name: a, rpId: a.example, user: { id: YQ }, credentialId: c2hvcnQ, largeBlob: ${blob} }\n`,
+      file: 'blob.yaml',
+    });
+    try {
+      expect(await withBlob.device.control.credentials.list()).toMatchObject([{ credentialId: 'c2hvcnQ', discoverable: true, largeBlob: blob }]);
+    } finally {
+      await withBlob.close();
     }
   });
 

@@ -29,7 +29,7 @@ function canonicalId(id: string): string {
 }
 
 function unknownCredential(id: string): HttpError {
-  return new HttpError(404, 'EMU_ERR_UNKNOWN_CREDENTIAL', `no discoverable credential with id ${id} on this authenticator`);
+  return new HttpError(404, 'EMU_ERR_UNKNOWN_CREDENTIAL', `no credential with id ${id} on this authenticator`);
 }
 
 export function credentialRoutes(app: FastifyInstance, { registry }: RouteContext): void {
@@ -133,7 +133,7 @@ export function credentialRoutes(app: FastifyInstance, { registry }: RouteContex
     },
   );
 
-  // The signature counter of a discoverable credential, or (with rpId) of a non-discoverable one this device made.
+  // The signature counter of a stored credential (either kind), or (with rpId) of a wrapped non-discoverable ID this device made.
   app.post<{ Params: CredParams; Body: { value: number; rpId?: string } }>(
     '/authenticators/:id/credentials/:credentialId/counter',
     { schema: { params: credentialParams, body: counterBody } },
