@@ -5,16 +5,7 @@
 import type { Logger } from 'pino';
 import type { Env, RequestContext, Rng, Scheduler, UvModality } from '../ctap/authenticator/env.ts';
 import { createAuthenticator, type Authenticator, type AttestationMode } from '../ctap/authenticator/authenticator.ts';
-import {
-  ctap20Profile,
-  defaultProfile,
-  faceProfile,
-  fingerprintFaceProfile,
-  fingerprintProfile,
-  pinlessProfile,
-  u2fProfile,
-  type Profile,
-} from '../ctap/authenticator/profile.ts';
+import { defaultProfile, type Profile } from '../ctap/authenticator/profile.ts';
 import { speaksCtap2 } from '../ctap/authenticator/served.ts';
 import { parseResponseApdu, swName, U2fIns } from '../ctap/u2f/apdu.ts';
 import { CtapHidDevice, type HidApplication, type HidErrorSource } from '../ctap/hid/device.ts';
@@ -27,11 +18,14 @@ import { createUdpTransport, DEFAULT_UDP_HOST, DEFAULT_UDP_PORT } from '../trans
 import type { ReportTransport } from '../transports/types.ts';
 import { createCrypto } from './env/crypto.ts';
 import { createRandomRng, createSeededRng } from './env/rng.ts';
-import { realScheduler } from './env/scheduler.ts';
+import { createDeviceScheduler } from './env/scheduler.ts';
 import { createMemoryStore } from './env/memoryStore.ts';
 import { createFileStore, defaultStorePath } from './env/fileStore.ts';
+import { acquireStoreLock, type StoreLock } from './env/storeLock.ts';
+import { guardStore } from './env/storeGuard.ts';
 import { createPresence, type ConfigurablePresence, type PresenceMode } from './env/presence.ts';
-import { createSensor, type SensorOptions, type SimulatedSensor } from './env/verification.ts';
+import { checkTemplateSeeds, createSensor, type SensorOptions, type SimulatedSensor } from './env/verification.ts';
+import { profileByName, profileNames } from './profiles.ts';
 import { silentLogger } from './log.ts';
 import { createDeviceFaults, isPowerLoss } from './faults/compose.ts';
 import { applyProfileOverrides, type ProfileOverrides } from './faults/compat.ts';
@@ -40,22 +34,12 @@ import { createDeviceControl } from './control/control.ts';
 import type { DeviceControl } from './control/types.ts';
 
 export type { Authenticator, AttestationMode };
-
-/** Profiles selectable by name (`--profile`). */
-const PROFILES: ReadonlyMap<string, Profile> = new Map([
-  ['default', defaultProfile],
-  ...[defaultProfile, fingerprintProfile, faceProfile, fingerprintFaceProfile, pinlessProfile, ctap20Profile, u2fProfile].map(
-    (p) => [p.name, p] as const,
-  ),
-]);
-
-export function profileNames(): string[] {
-  return [...PROFILES.keys()];
-}
+/** Profiles selectable by name (`--profile`): src/profiles.ts. */
+export { profileNames };
 
 function resolveProfile(p: string | Profile | undefined): Profile | undefined {
   if (p === undefined || typeof p !== 'string') return p;
-  const found = PROFILES.get(p);
+  const found = profileByName(p);
   if (!found) throw new TypeError(`unknown profile ${JSON.stringify(p)} (known: ${profileNames().join(', ')})`);
   return found;
 }
@@ -133,16 +117,15 @@ function createDeviceSensor(
     if (options !== undefined) {
       throw new TypeError(
         `profile ${profile.name} has no built-in user verification: the verification option needs a profile with uv ` +
-          `(${profileNames().filter((n) => PROFILES.get(n)?.uv).join(', ') || 'none registered'})`,
+          `(${profileNames().filter((n) => profileByName(n)?.uv).join(', ') || 'none registered'})`,
       );
     }
     return undefined;
   }
-  for (const t of options?.templates ?? []) {
-    if (!profile.uv.modalities.includes(t.modality)) {
-      throw new TypeError(`profile ${profile.name} has no ${String(t.modality)} sensor (it has ${profile.uv.modalities.join(', ')})`);
-    }
+  if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
+    throw new TypeError('verification: expected { templates?, fingerprint?, face?, enrollSamples?, delayMs? }');
   }
+  checkTemplateSeeds(options?.templates, profile);
   return createSensor({ ...options, scheduler, rng });
 }
 
@@ -174,8 +157,21 @@ async function seedTemplates(
 }
 
 export async function startDevice(opts: StartDeviceOptions): Promise<Device> {
+  const storeOpt = opts.store ?? { path: defaultStorePath() };
+  // One process per store file (src/env/storeLock.ts): taken before the file is read, released by close().
+  const lock = storeOpt === 'memory' ? undefined : await acquireStoreLock(storeOpt.path);
+  try {
+    return await openDevice({ ...opts, store: storeOpt }, lock);
+  } catch (e) {
+    await lock?.release();
+    throw e;
+  }
+}
+
+async function openDevice(opts: StartDeviceOptions, lock: StoreLock | undefined): Promise<Device> {
   const log = opts.logger ?? silentLogger();
-  const scheduler = realScheduler;
+  // The device's own timers, all cancelled by close() (a U2F touch wait must not hold the process open).
+  const scheduler = createDeviceScheduler();
   const root = opts.seed !== undefined ? createSeededRng(opts.seed) : createRandomRng();
   // Independent streams: CID allocation draws must not shift credential keys in a seeded run.
   const rng = root.fork('authenticator');
@@ -185,8 +181,10 @@ export async function startDevice(opts: StartDeviceOptions): Promise<Device> {
   // Fault seams (src/faults): ports decorated here, the dispatch middleware and the transport decorator below.
   const faults = createDeviceFaults({ scheduler, rng: root.fork('faults'), logger: log });
   for (const rule of opts.faults ?? []) faults.engine.add(rule);
-  const store =
-    storeOpt === 'memory' ? faults.store(createMemoryStore()) : faults.store(createFileStore(storeOpt.path), storeOpt.path);
+  // Outermost: the guard that refuses saves after a failed power-up (src/env/storeGuard.ts).
+  const store = guardStore(
+    storeOpt === 'memory' ? faults.store(createMemoryStore()) : faults.store(createFileStore(storeOpt.path), storeOpt.path),
+  );
   const presence = createPresence({ scheduler, ...opts.presence });
   const named = resolveProfile(opts.profile);
   const profile = opts.profileOverrides === undefined ? named : applyProfileOverrides(named ?? defaultProfile, opts.profileOverrides);
@@ -220,7 +218,6 @@ export async function startDevice(opts: StartDeviceOptions): Promise<Device> {
 
   const cbor = async (payload: Uint8Array, ctx: RequestContext): Promise<Uint8Array> => {
     if (cycling) await cycling;
-    const cmd = commandName(payload[0]);
     const t0 = scheduler.now();
     let status: number = CtapStatus.CTAP1_ERR_OTHER;
     try {
@@ -233,11 +230,14 @@ export async function startDevice(opts: StartDeviceOptions): Promise<Device> {
         throw e;
       }
       status = CtapStatus.CTAP1_ERR_OTHER;
-      log.error({ err: e, cid: cidHex(ctx.channel), cmd }, 'internal error while handling a CTAP command');
+      log.error({ err: e, cid: cidHex(ctx.channel), cmd: commandName(payload[0]) }, 'internal error while handling a CTAP command');
       return new Uint8Array([CtapStatus.CTAP1_ERR_OTHER]);
     } finally {
-      const ms = Math.round((scheduler.now() - t0) * 10) / 10;
-      log.info({ cid: cidHex(ctx.channel), cmd, status: statusName(status), ms }, 'ctap');
+      // The line's fields are built only when it is written (a silent logger costs nothing per request).
+      if (log.isLevelEnabled('info')) {
+        const ms = Math.round((scheduler.now() - t0) * 10) / 10;
+        log.info({ cid: cidHex(ctx.channel), cmd: commandName(payload[0]), status: statusName(status), ms }, 'ctap');
+      }
     }
   };
   // CTAP1/U2F over CTAPHID_MSG: one log line per APDU (instruction, status word, time). handleMsg never throws.
@@ -245,9 +245,11 @@ export async function startDevice(opts: StartDeviceOptions): Promise<Device> {
     if (cycling) await cycling;
     const t0 = scheduler.now();
     const out = await authenticator.handleMsg(apdu, ctx);
-    const sw = parseResponseApdu(out)?.sw;
-    const ms = Math.round((scheduler.now() - t0) * 10) / 10;
-    log.info({ cid: cidHex(ctx.channel), ins: u2fInsName(apdu), sw: sw === undefined ? 'none' : swName(sw), ms }, 'u2f');
+    if (log.isLevelEnabled('info')) {
+      const sw = parseResponseApdu(out)?.sw;
+      const ms = Math.round((scheduler.now() - t0) * 10) / 10;
+      log.info({ cid: cidHex(ctx.channel), ins: u2fInsName(apdu), sw: sw === undefined ? 'none' : swName(sw), ms }, 'u2f');
+    }
     return out;
   };
   // CTAPHID_INIT capabilities follow the profile: CBOR iff it speaks CTAP2, NMSG iff it has no U2F.
@@ -308,6 +310,9 @@ export async function startDevice(opts: StartDeviceOptions): Promise<Device> {
     const run = (async () => {
       try {
         await authenticator.powerCycle();
+      } catch (e) {
+        store.powerUpFailed(e); // the state in memory is not what is stored: no save may replace it
+        throw e;
       } finally {
         cycling = undefined;
       }
@@ -340,6 +345,9 @@ export async function startDevice(opts: StartDeviceOptions): Promise<Device> {
       closing ??= (async () => {
         hid.close();
         await transport.close();
+        scheduler.close(); // pending presence / U2F / fault timers
+        await store.close(); // lets the saves in flight finish
+        await lock?.release();
       })();
       return closing;
     },

@@ -5,7 +5,7 @@ import { profileNames, startDevice, u2fInsName, type Device } from './device.ts'
 import { createLogger } from './log.ts';
 import { CtapHidClient } from './client/ctaphid.ts';
 import { CtapHidCapability, CtapHidCmd } from '../ctap/constants/commands.ts';
-import { apdu, INS } from '../test/helpers/u2f.ts';
+import { apdu, INS, registerApdu, splitResponse, SW } from '../test/helpers/u2f.ts';
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
@@ -58,6 +58,23 @@ describe('startDevice and CTAP1/U2F', () => {
     expect(u2f[0]).toMatchObject({ level: 30, cid, ins: 'U2F_VERSION', sw: 'SW_NO_ERROR' });
     expect(u2f[1]).toMatchObject({ cid, ins: 'unknown(0x55)', sw: 'SW_INS_NOT_SUPPORTED' });
     expect(typeof u2f[0]!.ms).toBe('number');
+  });
+
+  /**
+   * Regression: a U2F command without a touch starts a background presence request (the key "blinks") with a
+   * 10 s window; close() left it and the user's 20 s timeout running, so the process could not exit for ~10 s.
+   */
+  it('close() releases a pending U2F touch wait: no timer of the device outlives it', async () => {
+    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    const d = await startDevice({ transport: 'memory', store: 'memory', presence: { mode: 'timeout', timeoutMs: 20_000 } });
+    const c = await CtapHidClient.open(d.connect(), { timeoutMs: 2_000 });
+    const r = splitResponse(await c.call(CtapHidCmd.MSG, registerApdu(new Uint8Array(32), new Uint8Array(32))));
+    expect(r.sw).toBe(SW.CONDITIONS_NOT_SATISFIED); // no touch yet: the background request is open
+    expect(timers()).toBeGreaterThan(before);
+    c.close();
+    await d.close();
+    expect(timers()).toBe(before);
   });
 
   it('names U2F instructions', () => {

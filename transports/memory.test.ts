@@ -35,6 +35,25 @@ describe('memory transport', () => {
     expect(seen).toEqual([1, 2]);
   });
 
+  it('delivers a reply sent from inside a delivery only after that handler returned', async () => {
+    const t = createMemoryTransport();
+    let inHandler = false;
+    const order: string[] = [];
+    t.device.onReport((r, peer) => {
+      inHandler = true;
+      t.device.send(report(r[0]! + 1), peer);
+      t.device.send(report(r[0]! + 2), peer);
+      order.push(`device ${r[0]}`);
+      inHandler = false;
+    });
+    const c = t.connect();
+    c.onReport((r) => order.push(`client ${r[0]}${inHandler ? ' (re-entered)' : ''}`));
+    c.send(report(1));
+    c.send(report(5));
+    await tick();
+    expect(order).toEqual(['device 1', 'device 5', 'client 2', 'client 3', 'client 6', 'client 7']);
+  });
+
   it('gives each client its own peer id and isolates their replies', async () => {
     const t = createMemoryTransport();
     const peers: string[] = [];

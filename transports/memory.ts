@@ -1,7 +1,8 @@
 /**
  * In-process transport: one device, any number of clients, no sockets. Each `connect()` is its own
- * peer (like a separate process opening the HID device). Reports are copied and delivered on a
- * microtask, so ordering is like a wire's and neither side is re-entered from inside its own send().
+ * peer (like a separate process opening the HID device). Reports are copied and delivered in order on a
+ * microtask (one for all the reports sent before it runs), so ordering is like a wire's and neither side
+ * is re-entered from inside its own send().
  */
 import type { ReportTransport } from './types.ts';
 import { HID_REPORT_SIZE } from '../ctap/constants/commands.ts';
@@ -26,11 +27,51 @@ function checkReport(report: Uint8Array, who: string): Uint8Array {
   return new Uint8Array(report);
 }
 
+/** A report on its way: to the device (from `peer`) or to the client `peer`. */
+interface Delivery {
+  toDevice: boolean;
+  report: Uint8Array;
+  peer: string;
+}
+
 export function createMemoryTransport(): MemoryTransport {
   let deviceHandler: ((report: Uint8Array, peer: string) => void) | undefined;
   const clients = new Map<string, (report: Uint8Array) => void>();
   let nextPeer = 1;
   let closed = false;
+
+  // Reports in flight, both directions, in the order they were sent. One microtask delivers all the reports
+  // sent before it runs (a message's reports are sent in one go); reports sent while it delivers wait for the
+  // next one, so no side is ever re-entered from inside its own send().
+  let inFlight: Delivery[] = [];
+  let scheduled = false;
+  const deliver = (): void => {
+    scheduled = false;
+    const batch = inFlight;
+    inFlight = [];
+    for (const d of batch) {
+      try {
+        if (d.toDevice) {
+          if (!closed) deviceHandler?.(d.report, d.peer);
+        } else {
+          // A report to a client that went away is lost, as on a real bus.
+          clients.get(d.peer)?.(d.report);
+        }
+      } catch (e) {
+        // As if each report had its own microtask: a throwing handler does not cost the others their delivery.
+        queueMicrotask(() => {
+          throw e;
+        });
+      }
+    }
+  };
+  const post = (d: Delivery): void => {
+    inFlight.push(d);
+    if (!scheduled) {
+      scheduled = true;
+      queueMicrotask(deliver);
+    }
+  };
 
   const device: ReportTransport = {
     onReport(handler) {
@@ -39,8 +80,7 @@ export function createMemoryTransport(): MemoryTransport {
     send(report, peer) {
       const copy = checkReport(report, 'memory transport send');
       if (closed) return;
-      // A report to a client that went away is lost, as on a real bus.
-      queueMicrotask(() => clients.get(peer)?.(copy));
+      post({ toDevice: false, report: copy, peer });
     },
     async close() {
       closed = true;
@@ -58,9 +98,7 @@ export function createMemoryTransport(): MemoryTransport {
       send(report) {
         const copy = checkReport(report, 'memory client send');
         if (!open || closed) return;
-        queueMicrotask(() => {
-          if (!closed) deviceHandler?.(copy, peer);
-        });
+        post({ toDevice: true, report: copy, peer });
       },
       onReport(h) {
         handler = h;

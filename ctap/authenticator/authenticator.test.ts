@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createAuthenticator, type AttestationMode } from './authenticator.ts';
-import { defaultProfile, type Profile } from './profile.ts';
+import { defaultProfile, fingerprintProfile, type Profile } from './profile.ts';
 import { decodeState, encodeState, STATE_SCHEMA_VERSION } from './state.ts';
 import { fromHex, toHex } from '../bytes.ts';
 import { CtapCommand } from '../constants/commands.ts';
@@ -14,6 +14,7 @@ import {
   type TestEnv,
 } from '../../test/helpers/testEnv.ts';
 import { parseAuthData } from '../../test/helpers/webauthn.ts';
+import { Perm, PinClient } from '../../test/helpers/pinClient.ts';
 
 const MC = CtapCommand.authenticatorMakeCredential;
 const GA = CtapCommand.authenticatorGetAssertion;
@@ -79,6 +80,16 @@ describe('createAuthenticator and persistence', () => {
     ).rejects.toThrow(/unsupported algorithm/);
   });
 
+  /** Review finding 11: "has a fingerprint sensor" has one definition, so the modality and its settings go together. */
+  it('a profile whose fingerprint modality and uv.fingerprint disagree is rejected', async () => {
+    const env = createTestEnv().env;
+    const uv = fingerprintProfile.uv!;
+    await expect(createAuthenticator({ env, profile: { ...fingerprintProfile, uv: { ...uv, modalities: ['face'] } } })).rejects.toThrow(/uv\.fingerprint/);
+    const { fingerprint: _settings, ...withoutSettings } = uv;
+    await expect(createAuthenticator({ env, profile: { ...fingerprintProfile, uv: withoutSettings } })).rejects.toThrow(/uv\.fingerprint/);
+    await expect(createAuthenticator({ env, profile: fingerprintProfile })).resolves.toBeDefined();
+  });
+
   it('a store written for another AAGUID gets a new attestation certificate for the profile AAGUID', async () => {
     const t = createTestEnv();
     await createAuthenticator({ env: t.env });
@@ -125,6 +136,32 @@ describe('createAuthenticator and persistence', () => {
     await t.env.store.save(fresh); // the flash goes back to the state at creation
     await auth.powerCycle();
     expect(auth.info().remainingDiscoverableCredentials).toBe(defaultProfile.residentCredentialCapacity);
+  });
+
+  /**
+   * Regression (review finding 1): powerUp awaited the load before dropping volatile state, so a failed power
+   * cycle left the pinUvAuthToken, the consecutive-mismatch count and the getAssertion state alive.
+   */
+  it('a power cycle whose load fails still drops the pinUvAuthToken, the mismatch count and getNextAssertion', async () => {
+    const t = createTestEnv();
+    const auth = await createAuthenticator({ env: t.env, attestation: 'none' });
+    await credentialId(auth, true, 1);
+    await credentialId(auth, true, 2);
+    const pin = new PinClient((params) => ctapCall(auth, CtapCommand.authenticatorClientPIN, params), 2);
+    expect(await pin.setPin('1234')).toBe(0);
+    const token = await pin.tokenOrThrow({ pin: '1234', permissions: Perm.mc, rpId: 'example.com' });
+    // Two mismatches: a third in a row would be PIN_AUTH_BLOCKED until a power cycle.
+    for (let i = 0; i < 2; i++) expect((await pin.token({ pin: '0000', permissions: Perm.mc })).status).toBe(CtapStatus.CTAP2_ERR_PIN_INVALID);
+    expect((await ctapCall(auth, GA, getAssertionParams())).body!.get(5)).toBe(2); // getNextAssertion has one more
+    const err = new Error('unreadable');
+    t.store.failLoad = err;
+    await expect(auth.powerCycle()).rejects.toBe(err);
+    t.store.failLoad = undefined;
+    expect((await ctapCall(auth, CtapCommand.authenticatorGetNextAssertion)).status).toBe(CtapStatus.CTAP2_ERR_NOT_ALLOWED);
+    const cdh = new Uint8Array(32).fill(1);
+    const mc = makeCredentialParams({ clientDataHash: cdh, extra: [[8, pin.param(token, cdh)], [9, 2]] });
+    expect((await ctapCall(auth, MC, mc)).status).toBe(CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID);
+    expect((await pin.token({ pin: '0000', permissions: Perm.mc })).status).toBe(CtapStatus.CTAP2_ERR_PIN_INVALID);
   });
 
   it('the persisted state is CBOR that round-trips through decodeState / encodeState', async () => {

@@ -8,7 +8,6 @@ import { checkProfileExtensions } from '../extensions/registry.ts';
 import { encodeResponseApdu, U2fStatus } from '../u2f/apdu.ts';
 import { handleApdu } from '../u2f/u2f.ts';
 import type { GetInfoResponse } from '../messages/getInfo.ts';
-import { commandTable } from './commands.ts';
 import type { HandlerContext } from './context.ts';
 import { CREDENTIAL_ID_LENGTH } from './credentialId.ts';
 import { DeviceState } from './deviceState.ts';
@@ -16,8 +15,15 @@ import { createDispatcher } from './dispatch.ts';
 import { CoseAlg, type Env, type RequestContext, type UvModality } from './env.ts';
 import { buildInfo } from './handlers/getInfo.ts';
 import { defaultProfile, type Profile } from './profile.ts';
-import { checkProfileVersions, servedCommands } from './served.ts';
-import { configDefaults, FALLBACK_UV_DEFAULTS, STATE_SCHEMA_VERSION, type AttestationMaterial, type PersistentState, type Template } from './state.ts';
+import { checkProfileVersions, servedTable } from './served.ts';
+import {
+  configDefaults,
+  STATE_SCHEMA_VERSION,
+  userVerificationDefaults,
+  type AttestationMaterial,
+  type PersistentState,
+  type Template,
+} from './state.ts';
 import { enrollTemplateDirectly } from './templates.ts';
 import { createAuthenticatorControl, type AuthenticatorControl } from './control.ts';
 import { reset } from './handlers/reset.ts';
@@ -63,6 +69,9 @@ export interface Authenticator {
 
 export const DEFAULT_RESET_WINDOW_MS = 10_000;
 
+/** Re-exported from state.ts (where handlers/reset.ts takes it without importing this module). */
+export { userVerificationDefaults } from './state.ts';
+
 function checkProfile(p: Profile): void {
   if (p.aaguid.length !== 16) throw new TypeError(`profile ${p.name}: aaguid must be 16 bytes`);
   if (p.algorithms.length === 0) throw new TypeError(`profile ${p.name}: at least one algorithm is required`);
@@ -71,6 +80,10 @@ function checkProfile(p: Profile): void {
   }
   if (p.maxCredentialIdLength < CREDENTIAL_ID_LENGTH) {
     throw new TypeError(`profile ${p.name}: maxCredentialIdLength must be at least ${CREDENTIAL_ID_LENGTH}`);
+  }
+  // "Has a fingerprint sensor" has one definition (features.ts fingerprintSensor): the modality and its settings go together.
+  if ((p.uv?.modalities.includes('fingerprint') ?? false) !== (p.uv?.fingerprint !== undefined)) {
+    throw new TypeError(`profile ${p.name}: uv.fingerprint is required with the 'fingerprint' modality, and only with it`);
   }
   checkProfileExtensions(p);
   checkProfileVersions(p);
@@ -83,21 +96,6 @@ function newAttestation(env: Env, aaguid: Uint8Array): AttestationMaterial {
     privateKey: chain.attestationPrivateKey,
     certChain: [...chain.certChain],
     enterpriseCertificate: chain.enterpriseCertDer,
-  };
-}
-
-/** PIN / UV members of a fresh (or reset) device, from the profile. */
-export function userVerificationDefaults(
-  profile: Profile,
-): Pick<PersistentState, 'pinRetries' | 'uvRetries' | 'forcePinChange' | 'minPinLength' | 'alwaysUv' | 'templates' | 'uvCountSinceLastPinEntry'> {
-  return {
-    pinRetries: profile.pin?.maxPinRetries ?? FALLBACK_UV_DEFAULTS.maxPinRetries,
-    uvRetries: profile.uv?.maxUvRetries ?? FALLBACK_UV_DEFAULTS.maxUvRetries,
-    forcePinChange: false,
-    minPinLength: profile.pin?.minPinLength ?? FALLBACK_UV_DEFAULTS.minPinLength,
-    alwaysUv: profile.options.alwaysUv,
-    templates: [],
-    uvCountSinceLastPinEntry: 0,
   };
 }
 
@@ -139,7 +137,7 @@ export async function createAuthenticator(opts: AuthenticatorOptions): Promise<A
   const context = (request: RequestContext): HandlerContext => ({ env, profile, attestation, resetWindowMs, device, request });
   const dispatch = createDispatcher({
     // CTAP 2.1 §8.2 / CHECKLIST B0.4: a command this profile does not serve is unknown to its dispatcher.
-    table: new Map([...commandTable].filter(([cmd]) => servedCommands(profile).has(cmd))),
+    table: servedTable(profile),
     device,
     context,
     ...(onInternalError ? { onInternalError } : {}),

@@ -8,8 +8,8 @@
  * The credential operations are in controlCredentials.ts.
  */
 import { utf8 } from '../bytes.ts';
-import { EmulatorError } from '../errors.ts';
-import { maxPinRetries, maxUvRetries, MAX_PIN_BYTES, pinHash } from '../pin/policy.ts';
+import { EmulatorError, isCtapError } from '../errors.ts';
+import { checkPinPolicy, maxPinRetries, maxUvRetries, pinHash, type NewPin } from '../pin/policy.ts';
 import { createCredentialControl, type CredentialControl } from './controlCredentials.ts';
 import type { DeviceState } from './deviceState.ts';
 import type { Env } from './env.ts';
@@ -78,11 +78,15 @@ export function createAuthenticatorControl(d: ControlDeps): AuthenticatorControl
           const { pin: _removed, ...kept } = st;
           await commit({ ...kept, pinRetries: maxPinRetries(profile), forcePinChange: false });
         } else {
-          const bytes = utf8(pin);
-          const codePoints = [...pin].length;
-          // CTAP 2.1 §6.5.5.5: at least minPINLength code points, at most 63 bytes (same rules as setPIN).
-          if (codePoints < st.minPinLength) throw invalid(`pin: at least ${st.minPinLength} code points are required`);
-          if (bytes.length > MAX_PIN_BYTES) throw invalid(`pin: at most ${MAX_PIN_BYTES} bytes of UTF-8`);
+          // CTAP 2.1 §6.5.5.5: the rules of setPIN (at least minPINLength code points, at most 63 bytes).
+          let checked: NewPin;
+          try {
+            checked = checkPinPolicy(utf8(pin), st.minPinLength);
+          } catch (e) {
+            if (isCtapError(e)) throw invalid(`pin: ${e.message}`);
+            throw e;
+          }
+          const { bytes, codePoints } = checked;
           await commit({ ...st, pin: { hash: pinHash(env.crypto, bytes), codePoints }, pinRetries: maxPinRetries(profile), forcePinChange: false });
         }
         device.pin = undefined; // a new PIN: tokens and mismatch counts start over

@@ -21,7 +21,8 @@ import { CoseAlg } from './env.ts';
 import { largeBlobsSupported } from './features.ts';
 import { largeBlobEntries, openLargeBlob, sealLargeBlob, serializeLargeBlobArray, type CompressedBlob } from './largeBlobArray.ts';
 import type { PersistentState, ResidentCredential, ServerSideCredential } from './state.ts';
-import { credentialById } from './steps/credentials.ts';
+import { counterKey as assertionCounterKey } from './steps/assertion.ts';
+import { credentialById, residentSlot } from './steps/credentials.ts';
 
 /** What can be damaged in a stored credential (see corruptCredential; userId / userName: discoverable ones only). */
 export type CorruptTarget = 'privateKey' | 'credentialId' | 'record' | 'userId' | 'userName' | 'rpId';
@@ -116,8 +117,8 @@ export function createCredentialControl(d: ControlDeps): CredentialControl {
   const { env, profile, device, serialize } = d;
   const s = (): PersistentState => device.persistent;
   const commit = (next: PersistentState): Promise<void> => device.commit(next);
-  /** steps/assertion.ts counterKey: hex(SHA-256(credential ID)). */
-  const counterKey = (id: Uint8Array): string => toHex(env.crypto.sha256(id));
+  /** Where the assertion path keeps a non-resident counter (steps/assertion.ts). */
+  const counterKey = (id: Uint8Array): string => assertionCounterKey(env.crypto, id);
 
   function find(id: Uint8Array): Location | undefined {
     const st = s();
@@ -248,10 +249,9 @@ export function createCredentialControl(d: ControlDeps): CredentialControl {
   async function addResident(c: NewCredential, user: UserEntity, privateKey: Uint8Array, signCount: number): Promise<StoredCredential> {
     const st = s();
     // As makeCredential (CTAP 2.1 §6.1.2 step 17): the same (rp.id, user.id) is replaced; otherwise it needs room.
-    const replaced = st.residentCredentials.filter((r) => r.rpId === c.rpId && equal(r.user.id, user.id));
+    const { replaced, kept: others, full } = residentSlot(profile, st, c.rpId, user.id);
     if (c.credentialId !== undefined) checkChosenId(c.credentialId, replaced);
-    const others = st.residentCredentials.filter((r) => !replaced.includes(r));
-    if (others.length >= profile.residentCredentialCapacity) {
+    if (full) {
       throw new EmulatorError(
         'EMU_ERR_CREDENTIAL_STORE_FULL',
         `profile ${profile.name} holds at most ${profile.residentCredentialCapacity} discoverable credentials`,
@@ -353,9 +353,7 @@ export function createCredentialControl(d: ControlDeps): CredentialControl {
   }
 
   /** An enumeration / getNextAssertion in progress may list what changed: it ends. */
-  const endStateful = (): void => {
-    if (device.stateful) device.stateful = undefined;
-  };
+  const endStateful = (): void => device.endStatefulCommand();
 
   return {
     credentials: () => {

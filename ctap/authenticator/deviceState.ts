@@ -102,8 +102,14 @@ export class DeviceState {
     return this.#persistent;
   }
 
-  /** Power-up: load the persistent state (initialise and save it on a fresh store), drop volatile state. */
+  /**
+   * Power-up: drop volatile state, then load the persistent state (initialise and save it on a fresh store).
+   * Volatile state goes first: it is lost with the power, so a power cycle whose load fails has still dropped
+   * the pinUvAuthToken, the mismatch count, the stateful command and a latched U2F touch.
+   */
   async powerUp(): Promise<void> {
+    this.dropVolatile();
+    this.powerUpAt = this.env.scheduler.now();
     const stored = await this.env.store.load();
     let state: PersistentState;
     if (stored === undefined) {
@@ -113,13 +119,30 @@ export class DeviceState {
       state = decodeState(stored);
     }
     this.#persistent = state;
-    this.stateful = undefined;
+  }
+
+  /**
+   * Forget all volatile state (DESIGN.md "Volatile state") but the time of power-up: the stateful command, the
+   * PIN/UV session (key-agreement keys, pinUvAuthToken, consecutive mismatches), a fingerprint enrollment or a
+   * large-blob write in progress, the latched U2F touch. A power cycle and authenticatorReset both do this.
+   */
+  dropVolatile(): void {
+    this.endStatefulCommand();
+    this.pin = undefined;
     this.enrollment = undefined;
+    this.largeBlobWrite = undefined;
     this.u2fPresence?.dispose();
     this.u2fPresence = undefined;
-    this.largeBlobWrite = undefined;
-    this.pin = undefined;
-    this.powerUpAt = this.env.scheduler.now();
+  }
+
+  /**
+   * CTAP 2.1 §6.3 / CHECKLIST B0.6: a stateful command (getNextAssertion, a credMgmt enumeration) survives only a
+   * command that continues it on its own channel (`continuing`); anything else ends it: another CTAP2 command or
+   * subcommand, a command on another channel, a U2F message, a reset, a harness change to the credentials.
+   */
+  endStatefulCommand(continuing?: { kind: StatefulCommand['kind']; channel: number }): void {
+    const st = this.stateful;
+    if (st && !(continuing && continuing.kind === st.kind && continuing.channel === st.channel)) this.stateful = undefined;
   }
 
   /**

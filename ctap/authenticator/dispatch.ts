@@ -11,6 +11,7 @@ import { CtapStatus } from '../constants/status.ts';
 import { CtapError, isCtapError } from '../errors.ts';
 import type { HandlerContext } from './context.ts';
 import type { DeviceState, StatefulCommand } from './deviceState.ts';
+import { refusedWhileSuspended } from './suspension.ts';
 import type { RequestContext } from './env.ts';
 
 export interface CommandSpec<Req, Res> {
@@ -56,15 +57,6 @@ function decodeParams(body: Uint8Array): CborMap | undefined {
   return value;
 }
 
-/**
- * CTAP 2.1 §6.3 / CHECKLIST B0.6: a stateful command survives only a command that continues it on the same
- * channel; any other command, or any command on another channel, discards it.
- */
-function applyStatefulRule(device: DeviceState, entry: Command | undefined, channel: number): void {
-  const st = device.stateful;
-  if (st && !(entry?.continues === st.kind && st.channel === channel)) device.stateful = undefined;
-}
-
 export interface DispatcherOptions {
   table: CommandTable;
   device: DeviceState;
@@ -81,11 +73,11 @@ export function createDispatcher({ table, device, context, onInternalError }: Di
     try {
       // CTAP 2.1 §8.2: an empty request or an unknown command byte → CTAP1_ERR_INVALID_COMMAND.
       const entry = cmd === undefined ? undefined : table.get(cmd);
-      applyStatefulRule(device, entry, request.channel);
+      // CTAP 2.1 §6.3 / CHECKLIST B0.6: only the entry's `continues`, on the same channel, keeps a stateful command.
+      device.endStatefulCommand(entry?.continues ? { kind: entry.continues, channel: request.channel } : undefined);
       if (!entry) throw new CtapError(CtapStatus.CTAP1_ERR_INVALID_COMMAND, `unknown command ${cmd ?? '(empty)'}`);
-      // Emulator control (issue 5, ctap/authenticator/control.ts): a suspended ("locked") device is a state,
-      // not a fault check: it denies every command but getInfo, so a platform still sees the key.
-      if (device.persistent.suspended && entry.name !== 'getInfo') {
+      // A suspended ("locked") device (suspension.ts) denies the command: OPERATION_DENIED.
+      if (refusedWhileSuspended(device, entry.name)) {
         throw new CtapError(CtapStatus.CTAP2_ERR_OPERATION_DENIED, 'the device is suspended');
       }
       const body = await entry.run(context(request), decodeParams(payload.subarray(1)));

@@ -3,7 +3,15 @@
  * setMinPINLength, enterprise attestation). getInfo advertises exactly these and the handlers refuse the
  * command otherwise (CHECKLIST B4.3: never advertise what is not implemented, never serve what is not advertised).
  */
-import type { Profile } from './profile.ts';
+import type { Profile, ProfileUv } from './profile.ts';
+
+/**
+ * The fingerprint sensor (authenticatorBioEnrollment, the bioEnroll option), if the profile has one: uv.fingerprint,
+ * which checkProfile (authenticator.ts) pairs with the 'fingerprint' modality, so either means the same.
+ */
+export function fingerprintSensor(p: Profile): ProfileUv['fingerprint'] {
+  return p.uv?.fingerprint;
+}
 
 /** A pinUvAuthToken can be had: clientPin or built-in UV (every management command needs one once protected). */
 function hasPinUvAuthToken(p: Profile): boolean {

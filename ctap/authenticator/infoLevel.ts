@@ -1,8 +1,7 @@
 /**
- * The last step of getInfo (handlers/getInfo.ts builds the CTAP 2.1 answer): make it say exactly what this
- * device serves (DESIGN.md "getInfo ... never advertises what is not implemented"; CHECKLIST B4.3).
- * - versions: "FIDO_2_1_PRE" iff a prototype command (0x40 / 0x41) is served; "U2F_V2" only while CTAP1 works
- *   (dropped while alwaysUv is on, as ctap/u2f then refuses every APDU; OpenSK does the same);
+ * What getInfo says about the served command set (DESIGN.md "getInfo ... never advertises what is not
+ * implemented"; CHECKLIST B4.3): the versions member (infoVersions), and conformInfo, the last step of getInfo
+ * (handlers/getInfo.ts builds the CTAP 2.1 answer), which makes the rest say exactly what this device serves:
  * - option IDs that announce a command are dropped when the device does not serve that command (a profile's
  *   `commands` may narrow what its capabilities imply);
  * - a CTAP 2.0 device answers with the CTAP 2.0 getInfo (CTAP 2.0 §5.4): versions, extensions, aaguid, options
@@ -34,7 +33,12 @@ const OPTION_COMMAND: ReadonlyMap<string, number> = new Map([
 /** CTAP 2.0 §5.4 option IDs. */
 const CTAP20_OPTIONS: ReadonlySet<string> = new Set(['plat', 'rk', 'clientPin', 'up', 'uv']);
 
-function versionsOf(profile: Profile, state: PersistentState): string[] {
+/**
+ * getInfo versions: the profile's, with "FIDO_2_1_PRE" iff a prototype command (0x40 / 0x41) is served, and
+ * "U2F_V2" only while CTAP1 works (dropped while alwaysUv is on, as ctap/u2f then refuses every APDU; OpenSK does
+ * the same).
+ */
+export function infoVersions(profile: Profile, state: PersistentState): string[] {
   const pre = serves(profile, C.authenticatorBioEnrollmentPreview) || serves(profile, C.authenticatorCredentialManagementPreview);
   const out: string[] = [];
   for (const v of profile.versions) {
@@ -47,7 +51,7 @@ function versionsOf(profile: Profile, state: PersistentState): string[] {
   return out;
 }
 
-export function conformInfo(profile: Profile, state: PersistentState, info: GetInfoResponse): GetInfoResponse {
+export function conformInfo(profile: Profile, info: GetInfoResponse): GetInfoResponse {
   const options: Record<string, boolean> = {};
   for (const [id, value] of Object.entries(info.options)) {
     const command = OPTION_COMMAND.get(id);
@@ -55,15 +59,14 @@ export function conformInfo(profile: Profile, state: PersistentState, info: GetI
     if (!isCtap21(profile) && !CTAP20_OPTIONS.has(id)) continue;
     options[id] = value;
   }
-  const versions = versionsOf(profile, state);
   if (isCtap21(profile)) {
-    const out: GetInfoResponse = { ...info, versions, options };
+    const out: GetInfoResponse = { ...info, options };
     if (!serves(profile, C.authenticatorLargeBlobs)) delete out.maxSerializedLargeBlobArray;
     if (!serves(profile, C.authenticatorConfig)) delete out.maxRPIDsForSetMinPINLength;
     return out;
   }
   const ctap20: GetInfoResponse = {
-    versions,
+    versions: info.versions,
     extensions: info.extensions,
     aaguid: info.aaguid,
     options,

@@ -113,6 +113,19 @@ export interface Profile {
   maxRPIDsForSetMinPINLength?: number;
 }
 
+/** CTAP 2.1 §6.4 versions entries. */
+export const Version = { U2F_V2: 'U2F_V2', FIDO_2_0: 'FIDO_2_0', FIDO_2_1_PRE: 'FIDO_2_1_PRE', FIDO_2_1: 'FIDO_2_1' } as const;
+
+/** The profile speaks CTAP2 at all (CTAPHID_CBOR capability). */
+export function speaksCtap2(p: Profile): boolean {
+  return p.versions.includes(Version.FIDO_2_0) || p.versions.includes(Version.FIDO_2_1);
+}
+
+/** The profile is a CTAP 2.1 authenticator; otherwise a CTAP 2.0 one (if it speaks CTAP2). */
+export function isCtap21(p: Profile): boolean {
+  return p.versions.includes(Version.FIDO_2_1);
+}
+
 /** What every vfido USB profile shares (fresh arrays per profile). */
 function base() {
   return {

@@ -15,21 +15,12 @@
  */
 import { CtapCommand as C } from '../constants/commands.ts';
 import { commandTable } from './commands.ts';
-import { configSupported, credentialManagementSupported, largeBlobsSupported } from './features.ts';
-import type { Profile } from './profile.ts';
+import type { CommandTable } from './dispatch.ts';
+import { configSupported, credentialManagementSupported, fingerprintSensor, largeBlobsSupported } from './features.ts';
+import { isCtap21, speaksCtap2, Version, type Profile } from './profile.ts';
 
-/** CTAP 2.1 §6.4 versions entries. */
-export const Version = { U2F_V2: 'U2F_V2', FIDO_2_0: 'FIDO_2_0', FIDO_2_1_PRE: 'FIDO_2_1_PRE', FIDO_2_1: 'FIDO_2_1' } as const;
-
-/** The profile speaks CTAP2 at all (CTAPHID_CBOR capability). */
-export function speaksCtap2(p: Profile): boolean {
-  return p.versions.includes(Version.FIDO_2_0) || p.versions.includes(Version.FIDO_2_1);
-}
-
-/** The profile is a CTAP 2.1 authenticator; otherwise a CTAP 2.0 one (if it speaks CTAP2). */
-export function isCtap21(p: Profile): boolean {
-  return p.versions.includes(Version.FIDO_2_1);
-}
+// The version predicates live with the Profile (a leaf module, so ctap/pin can use them); re-exported here.
+export { isCtap21, speaksCtap2, Version } from './profile.ts';
 
 /** Every command the profile's capabilities imply, before `profile.commands` and the table are applied. */
 export function impliedCommands(p: Profile): number[] {
@@ -44,7 +35,7 @@ export function impliedCommands(p: Profile): number[] {
   if (p.pin || p.uv) c.push(C.authenticatorClientPIN);
   if (!isCtap21(p)) return c;
   c.push(C.authenticatorSelection);
-  if (p.uv?.fingerprint) c.push(C.authenticatorBioEnrollment, C.authenticatorBioEnrollmentPreview);
+  if (fingerprintSensor(p)) c.push(C.authenticatorBioEnrollment, C.authenticatorBioEnrollmentPreview);
   if (credentialManagementSupported(p)) c.push(C.authenticatorCredentialManagement, C.authenticatorCredentialManagementPreview);
   if (largeBlobsSupported(p)) c.push(C.authenticatorLargeBlobs);
   if (configSupported(p)) c.push(C.authenticatorConfig);
@@ -62,6 +53,12 @@ export function servedCommands(p: Profile): ReadonlySet<number> {
     cache.set(p, s);
   }
   return s;
+}
+
+/** The dispatcher's table for this profile: the served commands only (CTAP 2.1 §8.2 INVALID_COMMAND for the rest). */
+export function servedTable(p: Profile): CommandTable {
+  const served = servedCommands(p);
+  return new Map([...commandTable].filter(([cmd]) => served.has(cmd)));
 }
 
 export function serves(p: Profile, command: number): boolean {

@@ -8,6 +8,7 @@ import { decodeLenient, encode, type CborValue } from '../cbor.ts';
 import { EmulatorError } from '../errors.ts';
 import type { UserEntity } from '../messages/entities.ts';
 import { CoseAlg } from './env.ts';
+import type { Profile } from './profile.ts';
 
 export const STATE_SCHEMA_VERSION = 1;
 
@@ -316,6 +317,21 @@ export interface UserVerificationDefaults {
 }
 
 export const FALLBACK_UV_DEFAULTS: UserVerificationDefaults = { maxPinRetries: 8, maxUvRetries: 5, minPinLength: 4, alwaysUv: false };
+
+/** PIN / UV members of a fresh (or reset) device, from the profile. */
+export function userVerificationDefaults(
+  profile: Profile,
+): Pick<PersistentState, 'pinRetries' | 'uvRetries' | 'forcePinChange' | 'minPinLength' | 'alwaysUv' | 'templates' | 'uvCountSinceLastPinEntry'> {
+  return {
+    pinRetries: profile.pin?.maxPinRetries ?? FALLBACK_UV_DEFAULTS.maxPinRetries,
+    uvRetries: profile.uv?.maxUvRetries ?? FALLBACK_UV_DEFAULTS.maxUvRetries,
+    forcePinChange: false,
+    minPinLength: profile.pin?.minPinLength ?? FALLBACK_UV_DEFAULTS.minPinLength,
+    alwaysUv: profile.options.alwaysUv,
+    templates: [],
+    uvCountSinceLastPinEntry: 0,
+  };
+}
 
 /** Parse stored bytes; throws EmulatorError (EMU_ERR_STATE_CORRUPT / EMU_ERR_STATE_VERSION) on anything unexpected. */
 export function decodeState(bytes: Uint8Array): PersistentState {

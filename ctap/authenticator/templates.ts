@@ -6,6 +6,7 @@ import { equal, u16be, utf8 } from '../bytes.ts';
 import { EmulatorError } from '../errors.ts';
 import type { DeviceState } from './deviceState.ts';
 import type { UvModality } from './env.ts';
+import { fingerprintSensor } from './features.ts';
 import type { Profile } from './profile.ts';
 import type { PersistentState, Template } from './state.ts';
 
@@ -35,7 +36,7 @@ export function hasTemplateRoom(profile: Profile, state: PersistentState): boole
 
 /** Friendly names are limited in UTF-8 bytes (CTAP 2.1 §6.7: maxTemplateFriendlyName). */
 export function friendlyNameFits(profile: Profile, name: string): boolean {
-  const max = profile.uv?.fingerprint?.maxTemplateFriendlyName;
+  const max = fingerprintSensor(profile)?.maxTemplateFriendlyName;
   return max === undefined || utf8(name).length <= max;
 }
 

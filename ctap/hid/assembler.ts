@@ -2,7 +2,7 @@
  * Reassembly of one CTAPHID request message from its init packet and continuation packets
  * (CTAP 2.1 §11.2.4). Pure: no clock; the channel layer owns the inter-packet timer.
  */
-import { INIT_DATA_SIZE, type ContPacket, type InitPacket } from './packet.ts';
+import { INIT_DATA_SIZE, copyPacketData, packetDataLength, type ContPacket, type InitPacket } from './packet.ts';
 
 export type AddResult = 'more' | 'complete' | 'bad-seq';
 
@@ -26,7 +26,7 @@ export class MessageAssembler {
     this.bcnt = init.bcnt;
     this.buf = new Uint8Array(init.bcnt);
     this.filled = Math.min(init.bcnt, INIT_DATA_SIZE);
-    this.buf.set(init.data.subarray(0, this.filled));
+    copyPacketData(init, this.buf, 0, Math.min(this.filled, packetDataLength(init)));
   }
 
   get complete(): boolean {
@@ -43,14 +43,17 @@ export class MessageAssembler {
     // CTAP 2.1 §11.2.4: continuation packets carry SEQ 0, 1, 2, … in order; anything else aborts the message.
     if (this.complete || pkt.seq !== this.nextSeq) return 'bad-seq';
     this.nextSeq++;
-    const take = Math.min(pkt.data.length, this.bcnt - this.filled);
-    this.buf.set(pkt.data.subarray(0, take), this.filled);
+    const take = Math.min(packetDataLength(pkt), this.bcnt - this.filled);
+    copyPacketData(pkt, this.buf, this.filled, take);
     this.filled += take;
     return this.complete ? 'complete' : 'more';
   }
 
-  /** The assembled payload (a fresh copy owned by the caller). Only meaningful once complete. */
+  /**
+   * The assembled payload, owned by the caller: once the message is complete the assembler never writes to it
+   * again, so it is handed over without a copy. Only meaningful once complete.
+   */
   message(): Uint8Array {
-    return this.buf.slice(0, this.filled);
+    return this.filled === this.buf.length ? this.buf : this.buf.slice(0, this.filled);
   }
 }

@@ -96,7 +96,12 @@ interface Assembling {
   peer: string;
   /** The message being put together (holds CID and command). */
   asm: MessageAssembler;
-  /** Cancels the inter-packet (MSG_TIMEOUT) timer. */
+  /** When the message times out: MSG_TIMEOUT after the last accepted packet (scheduler time). */
+  deadline: number;
+  /**
+   * Cancels the inter-packet timer. One timer per message: a packet only moves `deadline`, and a timer that
+   * fires before it starts again for the rest (a timer per packet cost more than the packet).
+   */
   cancelTimer: () => void;
 }
 
@@ -116,7 +121,9 @@ interface Processing {
   status: KeepaliveStatus;
   /** Whether the application has been called (false while an aborted earlier call still settles). */
   appStarted: boolean;
-  /** Cancels the next periodic KEEPALIVE. */
+  /** When the next periodic KEEPALIVE is due (scheduler time); a status change sends one and moves it. */
+  keepaliveAt: number;
+  /** Cancels the keepalive timer (one per request: it starts again for the rest when `keepaliveAt` moved). */
   cancelKeepalive: () => void;
 }
 
@@ -136,6 +143,13 @@ const INIT_NONCE_SIZE = 8;
 const MAX_LOCK_SECONDS = 10;
 
 const noop = (): void => {};
+
+/**
+ * A timer that fires less than this before its moved due time counts as due: a real timer runs on the event
+ * loop's cached clock, which can lag the scheduler's by a fraction of a millisecond, and starting again for
+ * such a rest would only add a timer tick of delay.
+ */
+const TIMER_SLACK_MS = 1;
 
 export class CtapHidDevice {
   /** CTAPHID_INIT capability byte: CBOR iff app.cbor, WINK iff app.wink, NMSG iff no app.msg. */
@@ -281,9 +295,9 @@ export class CtapHidDevice {
     this.channels.touch(pkt.cid);
     const asm = new MessageAssembler(pkt);
     if (asm.complete) return this.execute(peer, pkt.cid, pkt.cmd, asm.message());
-    const st: Assembling = { kind: 'assembling', peer, asm, cancelTimer: noop };
+    const st: Assembling = { kind: 'assembling', peer, asm, deadline: this.scheduler.now() + this.msgTimeoutMs, cancelTimer: noop };
     this.state = st;
-    this.armMsgTimeout(st);
+    this.startMsgTimer(st, this.msgTimeoutMs);
   }
 
   /** assembling: an init packet (not INIT/CANCEL) arrived from a valid channel. */
@@ -316,7 +330,11 @@ export class CtapHidDevice {
       this.toIdle();
       return this.sendError(peer, pkt.cid, CtapHidError.ERR_INVALID_SEQ);
     }
-    if (r === 'more') return this.armMsgTimeout(st);
+    // CHECKLIST A15: the inter-packet timeout restarts with every accepted packet.
+    if (r === 'more') {
+      st.deadline = this.scheduler.now() + this.msgTimeoutMs;
+      return;
+    }
     this.toIdle();
     this.execute(peer, st.asm.cid, st.asm.cmd, st.asm.message());
   }
@@ -421,10 +439,11 @@ export class CtapHidDevice {
       abort: new AbortController(),
       status: KeepaliveStatus.PROCESSING,
       appStarted: false,
+      keepaliveAt: this.scheduler.now() + this.keepaliveIntervalMs,
       cancelKeepalive: noop,
     };
     this.state = st;
-    this.armKeepalive(st);
+    this.startKeepaliveTimer(st, this.keepaliveIntervalMs);
     this.startApp(st);
   }
 
@@ -486,18 +505,21 @@ export class CtapHidDevice {
     if (status !== KeepaliveStatus.PROCESSING && status !== KeepaliveStatus.UPNEEDED) return;
     if (status === st.status) return;
     st.status = status;
-    st.cancelKeepalive();
     this.sendKeepalive(st);
-    this.armKeepalive(st);
+    // The period restarts with this KEEPALIVE; the running timer starts again for the rest when it fires.
+    st.keepaliveAt = this.scheduler.now() + this.keepaliveIntervalMs;
   }
 
   /** CTAP 2.1 §11.2.9.1.7: KEEPALIVE "at least every 100ms and whenever the status changes" (CHECKLIST A27). */
-  private armKeepalive(st: Processing): void {
-    st.cancelKeepalive = this.scheduler.setTimer(this.keepaliveIntervalMs, () =>
+  private startKeepaliveTimer(st: Processing, ms: number): void {
+    st.cancelKeepalive = this.scheduler.setTimer(ms, () =>
       this.guard(() => {
         if (this.state !== st) return;
+        const left = st.keepaliveAt - this.scheduler.now();
+        if (left >= TIMER_SLACK_MS) return this.startKeepaliveTimer(st, left); // a status change moved the period
         this.sendKeepalive(st);
-        this.armKeepalive(st);
+        st.keepaliveAt = this.scheduler.now() + this.keepaliveIntervalMs;
+        this.startKeepaliveTimer(st, this.keepaliveIntervalMs);
       }),
     );
   }
@@ -509,11 +531,12 @@ export class CtapHidDevice {
   // ---- timers and state helpers ----
 
   /** CTAP 2.1 §11.2.5.2, CHECKLIST A15: a stalled partial message is dropped, ERR_MSG_TIMEOUT sent unprompted. */
-  private armMsgTimeout(st: Assembling): void {
-    st.cancelTimer();
-    st.cancelTimer = this.scheduler.setTimer(this.msgTimeoutMs, () =>
+  private startMsgTimer(st: Assembling, ms: number): void {
+    st.cancelTimer = this.scheduler.setTimer(ms, () =>
       this.guard(() => {
         if (this.state !== st) return;
+        const left = st.deadline - this.scheduler.now();
+        if (left >= TIMER_SLACK_MS) return this.startMsgTimer(st, left); // packets arrived since: wait for the rest
         this.toIdle();
         this.sendError(st.peer, st.asm.cid, CtapHidError.ERR_MSG_TIMEOUT);
       }),

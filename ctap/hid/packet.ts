@@ -43,6 +43,38 @@ export interface ContPacket {
 
 export type Packet = InitPacket | ContPacket;
 
+/*
+ * Packets decoded here keep their report and make the `data` view only when asked: a view of a report of 64
+ * bytes (which V8 keeps inside its heap) makes V8 move the report out of the heap first, which cost more than
+ * the rest of decoding. copyPacketData and packetDataByte read such packets straight from the report.
+ */
+class DecodedInitPacket implements InitPacket {
+  readonly kind = 'init' as const;
+  constructor(
+    readonly report: Uint8Array,
+    readonly cid: number,
+    readonly cmd: number,
+    readonly bcnt: number,
+  ) {}
+
+  get data(): Uint8Array {
+    return this.report.subarray(INIT_HEADER_SIZE);
+  }
+}
+
+class DecodedContPacket implements ContPacket {
+  readonly kind = 'cont' as const;
+  constructor(
+    readonly report: Uint8Array,
+    readonly cid: number,
+    readonly seq: number,
+  ) {}
+
+  get data(): Uint8Array {
+    return this.report.subarray(CONT_HEADER_SIZE);
+  }
+}
+
 /**
  * Parse one report. Returns undefined when the report is not exactly 64 bytes
  * (CTAP 2.1 §11.2.4: reports are fixed-size; anything else is not a CTAPHID packet).
@@ -52,16 +84,33 @@ export function decodePacket(report: Uint8Array): Packet | undefined {
   if (report.length !== HID_REPORT_SIZE) return undefined;
   const cid = readU32be(report, 0);
   const b4 = report[4]!;
-  if (b4 & INIT_FLAG) {
-    return {
-      kind: 'init',
-      cid,
-      cmd: b4 & 0x7f,
-      bcnt: (report[5]! << 8) | report[6]!,
-      data: report.subarray(INIT_HEADER_SIZE),
-    };
+  if (b4 & INIT_FLAG) return new DecodedInitPacket(report, cid, b4 & 0x7f, (report[5]! << 8) | report[6]!);
+  return new DecodedContPacket(report, cid, b4);
+}
+
+/** Copy the first `count` bytes of a packet's data area into `target` at `at`. */
+export function copyPacketData(pkt: Packet, target: Uint8Array, at: number, count: number): void {
+  if (pkt instanceof DecodedInitPacket || pkt instanceof DecodedContPacket) {
+    const r = pkt.report;
+    const from = pkt.kind === 'init' ? INIT_HEADER_SIZE : CONT_HEADER_SIZE;
+    for (let i = 0; i < count; i++) target[at + i] = r[from + i]!;
+    return;
   }
-  return { kind: 'cont', cid, seq: b4, data: report.subarray(CONT_HEADER_SIZE) };
+  target.set(pkt.data.subarray(0, count), at);
+}
+
+/** Length of a packet's data area (57 or 59 for a decoded report). */
+export function packetDataLength(pkt: Packet): number {
+  if (pkt instanceof DecodedInitPacket) return INIT_DATA_SIZE;
+  if (pkt instanceof DecodedContPacket) return CONT_DATA_SIZE;
+  return pkt.data.length;
+}
+
+/** Byte `i` of a packet's data area (undefined beyond it). */
+export function packetDataByte(pkt: Packet, i: number): number | undefined {
+  if (pkt instanceof DecodedInitPacket) return i < INIT_DATA_SIZE ? pkt.report[INIT_HEADER_SIZE + i] : undefined;
+  if (pkt instanceof DecodedContPacket) return i < CONT_DATA_SIZE ? pkt.report[CONT_HEADER_SIZE + i] : undefined;
+  return pkt.data[i];
 }
 
 function header(out: Uint8Array, cid: number): void {

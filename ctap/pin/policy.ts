@@ -45,8 +45,7 @@ function violation(message: string): CtapError {
  * Validate a decrypted paddedNewPin (setPIN steps 7–10, changePIN steps 10–14). Messages never contain the PIN.
  * - not 64 bytes → CTAP1_ERR_INVALID_PARAMETER;
  * - drop all trailing 0x00 bytes;
- * - more than 63 bytes (no padding left), not UTF-8 (the platform sends NFC UTF-8; vendor constraint),
- *   or fewer code points than the current minimum → CTAP2_ERR_PIN_POLICY_VIOLATION.
+ * - then checkPinPolicy.
  */
 export function parseNewPin(padded: Uint8Array, minPinLength: number): NewPin {
   if (padded.length !== PADDED_PIN_LENGTH) {
@@ -54,7 +53,15 @@ export function parseNewPin(padded: Uint8Array, minPinLength: number): NewPin {
   }
   let end = padded.length;
   while (end > 0 && padded[end - 1] === 0) end--;
-  const bytes = padded.slice(0, end);
+  return checkPinPolicy(padded.slice(0, end), minPinLength);
+}
+
+/**
+ * The rules on a PIN itself, for setPIN / changePIN and the control API's setPin alike: more than 63 bytes (no
+ * padding left), not UTF-8 (the platform sends NFC UTF-8; vendor constraint), or fewer code points than the
+ * current minimum → CTAP2_ERR_PIN_POLICY_VIOLATION. Messages never contain the PIN.
+ */
+export function checkPinPolicy(bytes: Uint8Array, minPinLength: number): NewPin {
   if (bytes.length > MAX_PIN_BYTES) throw violation(`the new PIN is longer than ${MAX_PIN_BYTES} bytes`);
   let text: string;
   try {

@@ -5,7 +5,7 @@
  * a fresh one, which is the spec's initialize() at power-on.
  */
 import type { Env } from '../authenticator/env.ts';
-import type { Profile } from '../authenticator/profile.ts';
+import { isCtap21, type Profile } from '../authenticator/profile.ts';
 import { createPinUvAuthProtocol, type PinProtocolVersion, type PinUvAuthProtocol } from './protocol.ts';
 import { PinUvAuthToken } from './token.ts';
 
@@ -30,10 +30,17 @@ export class PinSession {
 
   constructor(env: Env, profile: Profile) {
     for (const v of supportedProtocols(profile)) this.#protocols.set(v, createPinUvAuthProtocol(v, env));
-    this.token = new PinUvAuthToken(env, {
-      initialUseMs: profile.pin?.tokenInitialUseMs ?? DEFAULT_TOKEN_INITIAL_USE_MS,
-      maxUsageMs: profile.pin?.tokenMaxUsageMs ?? DEFAULT_TOKEN_MAX_USAGE_MS,
-    });
+    // CTAP 2.0 §5.5: the pinToken is generated at power-up and stays valid until the next power cycle or PIN
+    // change; the usage time limits are CTAP 2.1's (§6.5.2.1).
+    this.token = new PinUvAuthToken(
+      env,
+      isCtap21(profile)
+        ? {
+            initialUseMs: profile.pin?.tokenInitialUseMs ?? DEFAULT_TOKEN_INITIAL_USE_MS,
+            maxUsageMs: profile.pin?.tokenMaxUsageMs ?? DEFAULT_TOKEN_MAX_USAGE_MS,
+          }
+        : { initialUseMs: Number.POSITIVE_INFINITY, maxUsageMs: Number.POSITIVE_INFINITY },
+    );
   }
 
   /** The protocol object for a supported version; undefined when the profile does not support it. */

@@ -253,6 +253,27 @@ describe('when U2F is off', () => {
     expect(s.t.presence.requests).toHaveLength(0);
   });
 
+  /** Regression (review finding 3): the suspended ("locked") check was in the CBOR dispatcher only. */
+  it('suspended: every APDU → SW_COMMAND_NOT_ALLOWED, no touch asked, nothing signed; unlocked, U2F works again', async () => {
+    const s = await setup();
+    const reg = await register(s);
+    const touches = s.t.presence.requests.length;
+    await s.auth.control.setSuspended(true);
+    for (const bytes of [
+      registerApdu(CHALLENGE, APP),
+      authenticateApdu(CHALLENGE, APP, reg.keyHandle, P1.ENFORCE),
+      authenticateApdu(CHALLENGE, APP, reg.keyHandle, P1.DONT_ENFORCE),
+      apdu(INS.VERSION),
+    ]) {
+      expect(await s.touchAndSend(bytes)).toEqual({ sw: SW.COMMAND_NOT_ALLOWED, data: new Uint8Array(0) });
+    }
+    await flush();
+    expect(s.t.presence.requests).toHaveLength(touches);
+    await s.auth.control.setSuspended(false);
+    expect((await s.send(authenticateApdu(CHALLENGE, APP, reg.keyHandle, P1.DONT_ENFORCE))).sw).toBe(SW.NO_ERROR);
+    expect((await s.touchAndSend(registerApdu(CHALLENGE, APP))).sw).toBe(SW.NO_ERROR);
+  });
+
   it('a profile without U2F answers SW_INS_NOT_SUPPORTED (its CTAPHID layer refuses MSG before that)', async () => {
     const s = await setup(pinlessProfile);
     expect((await s.send(apdu(INS.VERSION))).sw).toBe(SW.INS_NOT_SUPPORTED);

@@ -1,3 +1,5 @@
+import { isDelayMs, MAX_DELAY_MS } from '../limits.ts';
+
 /** A failure the CLI reports as one line on stderr (no stack) and exit status 1. */
 export class CliError extends Error {
   readonly exitCode: number;
@@ -17,19 +19,14 @@ export function parsePort(v: string, what = 'port'): number {
   return n;
 }
 
-/** Parse a non-negative number of milliseconds. */
+/** Parse a non-negative number of milliseconds, at most MAX_DELAY_MS (src/limits.ts). */
 export function parseMs(v: string, what: string): number {
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n) || n < 0) {
     throw new CliError(`${what} must be a non-negative number of milliseconds, got ${JSON.stringify(v)}`);
   }
+  if (!isDelayMs(n)) throw new CliError(`${what} must be at most ${MAX_DELAY_MS} milliseconds (one hour), got ${JSON.stringify(v)}`);
   return n;
-}
-
-/** Node system errors carry a string `code` (EADDRINUSE, EACCES…). */
-export function errnoCode(e: unknown): string | undefined {
-  const code = (e as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
 }
 
 /** An environment variable's value, with empty meaning unset. */

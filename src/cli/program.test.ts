@@ -36,6 +36,13 @@ describe('vfido main (in-process)', () => {
     expect(k.err).toEqual(['vfido: --presence-delay must be a non-negative number of milliseconds, got "soon"']);
   });
 
+  it('--control-allowed-host reaches the start plan (each one checked)', async () => {
+    const k = fakeIo();
+    const args = argv('start', '--memory-store', '--control-allowed-host', 'vfido.lan', '--control-allowed-host', 'vfido.lan:8112');
+    expect(await main(args, k.io)).toBe(1);
+    expect(k.err).toEqual(['vfido: --control-allowed-host must be a host name or address without a port, got "vfido.lan:8112"']);
+  });
+
   it('unknown commands and --help go through commander with its exit status', async () => {
     const bad = fakeIo();
     expect(await main(argv('frobnicate'), bad.io)).toBe(1);

@@ -34,6 +34,12 @@ function buildProgram(io: CliIo, setResult: (p: Promise<number>) => void): Comma
     .option('--control-port <port>', 'HTTP control API port on 127.0.0.1 (env VFIDO_CONTROL_PORT; default 8112, or any free port with --port 0)')
     .option('--control-host <address>', 'HTTP control API address (default 127.0.0.1; others need --control-allow-remote)')
     .option('--control-allow-remote', 'allow a non-loopback --control-host (the token is still required)')
+    .option(
+      '--control-allowed-host <name>',
+      'a host name or address (no port) the control API accepts in the Host header, besides loopback and the bind address; repeatable',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .option('--token-file <path>', 'where to write the control token (default: <data dir>/control-<port>.token, mode 0600)')
     .option('--no-control', 'no HTTP control API')
     .option('--scenario <file.yaml>', 'start in a scenario: its profile, state and fault rules (a memory store unless --store)')

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeStartError, planStart } from './start.ts';
 import { CliError } from './errors.ts';
+import { MAX_DELAY_MS } from '../limits.ts';
 
 describe('vfido start options', () => {
   it('defaults to udp://127.0.0.1:8111 and the per-user store file', () => {
@@ -37,6 +38,13 @@ describe('vfido start options', () => {
     expect(() => planStart({ presence: 'maybe' }, {})).toThrow(/--presence/);
     expect(() => planStart({ presenceDelay: '-5' }, {})).toThrow(/--presence-delay/);
     expect(() => planStart({ transport: 'memory' }, {})).toThrow(/in-process/);
+  });
+
+  /** Regression: Node fires a timer longer than 2^31−1 ms at once, so `--presence-delay 3000000000` meant "now". */
+  it('delays are bounded by MAX_DELAY_MS (one hour)', () => {
+    expect(planStart({ presenceDelay: String(MAX_DELAY_MS) }, {}).options.presence).toEqual({ delayMs: MAX_DELAY_MS });
+    expect(() => planStart({ presenceDelay: '3000000000' }, {})).toThrow(/--presence-delay must be at most 3600000 milliseconds/);
+    expect(() => planStart({ presenceTimeout: String(MAX_DELAY_MS + 1) }, {})).toThrow(/--presence-timeout/);
   });
 
   it('explains a port in use', () => {

@@ -4,9 +4,11 @@ import { defaultStorePath } from '../env/fileStore.ts';
 import type { PresenceMode } from '../env/presence.ts';
 import { createLogger, isLogLevel, LOG_LEVELS, type LogLevel } from '../log.ts';
 import { DEFAULT_UDP_HOST, DEFAULT_UDP_PORT, formatPeer } from '../../transports/udp.ts';
-import { CliError, errnoCode, nonEmpty, parseMs, parsePort } from './errors.ts';
+import { errnoCode } from '../errno.ts';
+import { CliError, nonEmpty, parseMs, parsePort } from './errors.ts';
 import type { CliIo } from './io.ts';
 import { startControlServer, type ControlServer } from '../control/http/server.ts';
+import { isHostName } from '../control/http/security.ts';
 import { DEFAULT_CONTROL_PORT, defaultTokenPath, removeTokenFile, writeTokenFile } from '../control/http/tokenFile.ts';
 import type { ProfileOverrides } from '../faults/compat.ts';
 import { applyScenario, loadScenario, type AppliedScenario, type Scenario } from '../scenarios/index.ts';
@@ -29,6 +31,8 @@ export interface StartFlags {
   controlPort?: string;
   controlHost?: string;
   controlAllowRemote?: boolean;
+  /** `--control-allowed-host NAME`, repeatable: more names accepted in the control API's Host header. */
+  controlAllowedHost?: string[];
   tokenFile?: string;
   /** `--profile-override k=v`, repeatable. */
   profileOverride?: string[];
@@ -51,6 +55,8 @@ export interface ControlPlan {
   host: string;
   port: number;
   allowRemote: boolean;
+  /** --control-allowed-host: names (no port) accepted in Host besides loopback and the bind address. */
+  allowedHosts?: string[];
   /** Explicit --token-file; default: defaultTokenPath(actual port). */
   tokenFile?: string;
 }
@@ -86,10 +92,18 @@ function planControl(flags: StartFlags, env: NodeJS.ProcessEnv, udpPort: number)
   const portText = flags.controlPort ?? nonEmpty(env.VFIDO_CONTROL_PORT);
   const port =
     portText === undefined ? (udpPort === 0 ? 0 : DEFAULT_CONTROL_PORT) : parsePort(portText, flags.controlPort ? '--control-port' : 'VFIDO_CONTROL_PORT');
+  const allowedHosts = (flags.controlAllowedHost ?? []).map((h) => {
+    const name = h.trim();
+    if (!isHostName(name)) {
+      throw new CliError(`--control-allowed-host must be a host name or address without a port, got ${JSON.stringify(h)}`);
+    }
+    return name;
+  });
   return {
     host: flags.controlHost ?? '127.0.0.1',
     port,
     allowRemote: flags.controlAllowRemote === true,
+    ...(allowedHosts.length ? { allowedHosts } : {}),
     ...(flags.tokenFile !== undefined ? { tokenFile: flags.tokenFile } : {}),
   };
 }
@@ -191,7 +205,14 @@ interface RunningControl {
 async function startControl(plan: ControlPlan, device: Device, logger: ReturnType<typeof createLogger>, io: CliIo): Promise<RunningControl> {
   let server: ControlServer;
   try {
-    server = await startControlServer({ host: plan.host, port: plan.port, allowRemote: plan.allowRemote, logger, authenticators: { default: device } });
+    server = await startControlServer({
+      host: plan.host,
+      port: plan.port,
+      allowRemote: plan.allowRemote,
+      ...(plan.allowedHosts ? { allowedHosts: plan.allowedHosts } : {}),
+      logger,
+      authenticators: { default: device },
+    });
   } catch (e) {
     throw new CliError(describeControlError(e, plan));
   }

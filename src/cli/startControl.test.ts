@@ -18,6 +18,13 @@ describe('vfido start: control API and profile overrides', () => {
     expect(() => planStart({ controlPort: 'x' }, {})).toThrow(/--control-port/);
   });
 
+  /** Regression: a remote control client could not be let in by name (only loopback names and the bind address). */
+  it('--control-allowed-host NAME, repeatable: names accepted in the Host header', () => {
+    expect(planStart({ controlAllowedHost: ['vfido.lan', ' 192.0.2.10 '] }, {}).control?.allowedHosts).toEqual(['vfido.lan', '192.0.2.10']);
+    expect(planStart({ controlAllowedHost: [] }, {}).control).toEqual({ host: '127.0.0.1', port: 8112, allowRemote: false });
+    expect(() => planStart({ controlAllowedHost: ['vfido.lan:8112'] }, {})).toThrow(/--control-allowed-host must be a host name or address without a port/);
+  });
+
   it('--profile-override NAME=INTEGER', () => {
     expect(parseProfileOverrides([])).toBeUndefined();
     expect(parseProfileOverrides(['maxCredentialCountInList=1', 'firmwareVersion=7'])).toEqual({ maxCredentialCountInList: 1, firmwareVersion: 7 });

@@ -13,7 +13,7 @@ import { EmulatorError } from '../../ctap/errors.ts';
 import { concat, equal, readU32be } from '../../ctap/bytes.ts';
 import { decodeCanonical, encode, type CborValue } from '../../ctap/cbor.ts';
 import { MessageAssembler } from '../../ctap/hid/assembler.ts';
-import { decodePacket, encodeInitPacket, fragmentMessage } from '../../ctap/hid/packet.ts';
+import { decodePacket, encodeInitPacket, fragmentMessage, packetDataByte } from '../../ctap/hid/packet.ts';
 
 /** The client end of a transport: raw 64-byte reports, no report-ID byte. */
 export interface ReportPipe {
@@ -359,11 +359,11 @@ class ExchangeRun {
     if (pkt.cmd === CtapHidCmd.KEEPALIVE) {
       // CTAP 2.1 §11.2.9.1.7: keepalives may precede the response; each restarts our patience.
       this.arm();
-      x.onKeepalive?.(pkt.data[0]!);
+      x.onKeepalive?.(packetDataByte(pkt, 0)!);
       return;
     }
     // CTAP 2.1 §11.2.9.1.6: ERROR carries a 1-byte code.
-    if (pkt.cmd === CtapHidCmd.ERROR) return this.done(new CtapHidClientError(pkt.data[0]!, x.cid));
+    if (pkt.cmd === CtapHidCmd.ERROR) return this.done(new CtapHidClientError(packetDataByte(pkt, 0)!, x.cid));
     if (pkt.cmd !== x.cmd) return this.protocol(`response command 0x${hex(pkt.cmd, 2)} to request 0x${hex(x.cmd, 2)}`);
     if (pkt.bcnt > HID_MAX_MESSAGE_SIZE) return this.protocol(`response BCNT ${pkt.bcnt} exceeds ${HID_MAX_MESSAGE_SIZE}`);
     const a = new MessageAssembler(pkt);

@@ -12,6 +12,7 @@ import type { CompressedBlob } from '../../ctap/authenticator/largeBlobArray.ts'
 import { CoseAlg } from '../../ctap/authenticator/env.ts';
 import type { Template } from '../../ctap/authenticator/state.ts';
 import { toHex } from '../../ctap/bytes.ts';
+import { MAX_PIN_BYTES } from '../../ctap/pin/policy.ts';
 import { EmulatorError } from '../../ctap/errors.ts';
 import { encodeCoseKey } from '../../ctap/webauthn/cose.ts';
 import type { ConfigurablePresence, PresenceMode } from '../env/presence.ts';
@@ -36,18 +37,36 @@ function invalid(message: string): EmulatorError {
   return new EmulatorError('EMU_ERR_INVALID_ARGUMENT', message);
 }
 
+/** Options of the argument checks. `secret`: a PIN, a private key, a token — never quoted in a message. */
+export interface ArgOptions {
+  secret?: boolean;
+}
+
+/**
+ * What a message says it got: the value itself, or for a secret only its type and length (a PIN one
+ * character too long must not end up in an HTTP answer, a log or a CI transcript).
+ */
+export function describeArg(v: unknown, { secret = false }: ArgOptions = {}): string {
+  if (!secret) return JSON.stringify(v) ?? String(v);
+  if (typeof v === 'string') return `a string of ${v.length} characters`;
+  if (v instanceof Uint8Array) return `${v.length} bytes`;
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `an array of ${v.length} items`;
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
 /** base64url (no padding; padding tolerated) or a Uint8Array. */
-export function bytesArg(v: unknown, what: string): Uint8Array {
+export function bytesArg(v: unknown, what: string, o: ArgOptions = {}): Uint8Array {
   if (v instanceof Uint8Array) return v.slice();
   if (typeof v === 'string' && /^[A-Za-z0-9_-]*={0,2}$/.test(v) && v.replace(/=+$/, '').length % 4 !== 1) {
     return new Uint8Array(Buffer.from(v, 'base64url'));
   }
-  throw invalid(`${what}: expected base64url bytes, got ${JSON.stringify(v)}`);
+  throw invalid(`${what}: expected base64url bytes, got ${describeArg(v, o)}`);
 }
 
-function stringArg(v: unknown, what: string, max = 255): string {
+export function stringArg(v: unknown, what: string, max = 255, o: ArgOptions = {}): string {
   if (typeof v === 'string' && v.length > 0 && v.length <= max) return v;
-  throw invalid(`${what}: expected a non-empty string (at most ${max} characters), got ${JSON.stringify(v)}`);
+  throw invalid(`${what}: expected a non-empty string (at most ${max} characters), got ${describeArg(v, o)}`);
 }
 
 function optionalString(v: unknown, what: string): string | undefined {
@@ -236,7 +255,8 @@ export function createDeviceControl(d: DeviceControlDeps): DeviceControl {
         if (alg !== CoseAlg.ES256 && alg !== CoseAlg.EdDSA) throw invalid(`alg: expected -7 (ES256) or -8 (EdDSA), got ${JSON.stringify(c.alg)}`);
         const rpName = optionalString(c.rpName, 'rpName');
         const credentialId = c.credentialId === undefined ? undefined : bytesArg(c.credentialId, 'credentialId');
-        const privateKey = c.privateKey === undefined ? undefined : rawPrivateKey(alg, bytesArg(c.privateKey, 'privateKey'), 'privateKey');
+        const privateKey =
+          c.privateKey === undefined ? undefined : rawPrivateKey(alg, bytesArg(c.privateKey, 'privateKey', { secret: true }), 'privateKey');
         const signCount = c.signCount === undefined ? undefined : intArg(c.signCount, 'signCount');
         // WebAuthn L3 §10.1.5 (largeBlob): the client DEFLATE-compresses (RFC 1951) before encrypting; so does this.
         const blob = c.largeBlob === undefined ? undefined : bytesArg(c.largeBlob, 'largeBlob');
@@ -287,7 +307,7 @@ export function createDeviceControl(d: DeviceControlDeps): DeviceControl {
 
     pin: {
       async set(pin) {
-        const p = stringArg(pin, 'pin', 63);
+        const p = stringArg(pin, 'pin', MAX_PIN_BYTES, { secret: true }); // a cheap bound; the PIN rules are ctap/pin/policy.ts's (setPin)
         return op('pin.set', undefined, () => ac.setPin(p)); // the PIN itself never goes into the history
       },
       clear: () => op('pin.clear', undefined, () => ac.setPin(undefined)),

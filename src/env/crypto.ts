@@ -31,9 +31,14 @@ const sha256: (data: Uint8Array) => Uint8Array =
     ? (data) => u8(nc.hash('sha256', data, 'buffer'))
     : (data) => u8(nc.createHash('sha256').update(data).digest());
 
-/** A plain Uint8Array copy of a Buffer (never a view into Node's shared pool). */
+/**
+ * A plain Uint8Array of a Buffer's bytes, never a view into Node's shared pool: a Buffer that owns its whole
+ * ArrayBuffer (what node:crypto returns for digests, signatures, cipher output) is re-wrapped without copying;
+ * anything else (a pooled Buffer.concat result) is copied. Copies above 64 bytes cost an allocation outside
+ * the V8 heap, as much as a few SHA-256 runs.
+ */
 function u8(b: Buffer): Uint8Array {
-  return new Uint8Array(b);
+  return b.byteOffset === 0 && b.buffer.byteLength === b.length ? new Uint8Array(b.buffer, 0, b.length) : new Uint8Array(b);
 }
 
 const b64u = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');

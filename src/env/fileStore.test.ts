@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EmulatorError } from '../../ctap/errors.ts';
-import { createFileStore, defaultStoreDir, defaultStorePath, type FileStoreFs } from './fileStore.ts';
+import { createFileStore, defaultStoreDir, defaultStorePath, isUnderTemporaryDirectory, type FileStoreFs } from './fileStore.ts';
 
 let dir: string;
 let file: string;
@@ -223,6 +223,56 @@ describe('createFileStore: atomicity', () => {
     expect(opened.some((p) => p.endsWith('.tmp') && path.dirname(p) === path.dirname(file))).toBe(true);
     expect(opened).toContain(path.dirname(file)); // directory fsync
     expect((await s.load())?.length).toBe(100_000);
+  });
+
+  /** A file system whose directory handles cannot be synced with `code`; data files sync normally. */
+  function dirSyncFails(code: string): FileStoreFs {
+    return {
+      ...fs,
+      open: (async (p: string, flags?: string, mode?: number) => {
+        const h = await fs.open(p, flags, mode);
+        if (p !== path.dirname(file)) return h;
+        return {
+          sync: async () => {
+            throw Object.assign(new Error(`${code}: fsync`), { code });
+          },
+          close: () => h.close(),
+        };
+      }) as FileStoreFs['open'],
+    };
+  }
+
+  /** Regression: a file system that cannot fsync a directory made a completed save look failed. */
+  it.skipIf(process.platform === 'win32').each(['EINVAL', 'ENOTSUP', 'EISDIR'])(
+    'a directory sync failing with %s after the rename: the save succeeded',
+    async (code) => {
+      const s = createFileStore(file, { fs: dirSyncFails(code) });
+      await s.save(new Uint8Array([1, 2, 3]));
+      expect(Array.from((await createFileStore(file).load())!)).toEqual([1, 2, 3]);
+    },
+  );
+
+  it.skipIf(process.platform === 'win32')('any other directory sync error is a write error saying the data was saved', async () => {
+    const s = createFileStore(file, { fs: dirSyncFails('EIO') });
+    await expectStoreError(s.save(new Uint8Array([4])), 'EMU_ERR_STORE_WRITE', /saved, but syncing .* failed \(EIO\)/);
+    expect(Array.from((await createFileStore(file).load())!)).toEqual([4]);
+  });
+});
+
+describe('isUnderTemporaryDirectory', () => {
+  it('a path inside the temporary directory (not the directory itself), also through its real path', async () => {
+    const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'vfido-tmpcheck-'));
+    try {
+      expect(isUnderTemporaryDirectory(path.join(tmp, 'a', 'b.vfido'), tmp)).toBe(true);
+      expect(isUnderTemporaryDirectory(tmp, tmp)).toBe(false);
+      expect(isUnderTemporaryDirectory(`${tmp}-sibling/x.vfido`, tmp)).toBe(false);
+      expect(isUnderTemporaryDirectory('/home/u/.local/share/vfido/default.vfido', tmp)).toBe(false);
+      await fs.symlink(tmp, `${tmp}-link`);
+      expect(isUnderTemporaryDirectory(path.join(tmp, 'x.vfido'), `${tmp}-link`)).toBe(true);
+    } finally {
+      await fs.rm(`${tmp}-link`, { force: true });
+      await fs.rm(tmp, { recursive: true, force: true });
+    }
   });
 });
 

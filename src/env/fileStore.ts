@@ -9,15 +9,19 @@
  *   52      n     payload (the authenticator's CBOR state, opaque here)
  *
  * Saves are atomic: temp file in the same directory → write → fsync → rename over the target → fsync the
- * directory, so a crash leaves either the old or the new file. A file that fails to load is never
- * overwritten: save() refuses until a load succeeds (the user moves or repairs the file).
+ * directory, so a crash leaves either the old or the new file (a file system that cannot sync a directory —
+ * EINVAL, ENOTSUP, EISDIR — does not fail a save whose rename is done). A file that fails to load is never
+ * overwritten: save() refuses until a load succeeds (the user moves or repairs the file). One process at a
+ * time: see storeLock.ts (the device takes the lock before it opens the store).
  */
+import { realpathSync } from 'node:fs';
 import * as nodeFs from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Store } from '../../ctap/authenticator/env.ts';
 import { EmulatorError } from '../../ctap/errors.ts';
+import { errnoCode } from '../errno.ts';
 
 export const STORE_MAGIC = new TextEncoder().encode('VFIDO-STORE\0');
 export const STORE_SCHEMA_VERSION = 1;
@@ -70,10 +74,6 @@ export function decodeStoreFile(file: Uint8Array): { payload: Uint8Array } | { p
   const payload = file.subarray(STORE_HEADER_LENGTH);
   if (!equalBytes(sha256(payload), file.subarray(20, 52))) return { problem: 'checksum mismatch (payload damaged)' };
   return { payload: new Uint8Array(payload) };
-}
-
-function errnoCode(e: unknown): string | undefined {
-  return typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
 }
 
 export function createFileStore(file: string, { fs = nodeFs }: FileStoreOptions = {}): Store {
@@ -139,7 +139,16 @@ export function createFileStore(file: string, { fs = nodeFs }: FileStoreOptions 
         cause: e,
       });
     }
-    await syncDirectory(fs, dir);
+    // The new file is in place: from here on the save has happened, whatever the directory sync says.
+    try {
+      await syncDirectory(fs, dir);
+    } catch (e) {
+      if (!DIRECTORY_SYNC_UNSUPPORTED.has(errnoCode(e) ?? '')) {
+        throw new EmulatorError('EMU_ERR_STORE_WRITE', `store ${target}: saved, but syncing ${dir} failed (${errnoCode(e) ?? String(e)})`, {
+          cause: e,
+        });
+      }
+    }
   }
 
   return Object.freeze({
@@ -153,6 +162,12 @@ export function createFileStore(file: string, { fs = nodeFs }: FileStoreOptions 
   });
 }
 
+/**
+ * What a file system answers when it cannot fsync a directory (some network and FUSE file systems, WSL1):
+ * the rename is done and the data is on disk, so the save succeeded.
+ */
+const DIRECTORY_SYNC_UNSUPPORTED: ReadonlySet<string> = new Set(['EINVAL', 'ENOTSUP', 'EISDIR']);
+
 /** fsync the directory so the rename itself is durable. Not possible on Windows (directories cannot be opened). */
 async function syncDirectory(fs: FileStoreFs, dir: string): Promise<void> {
   if (process.platform === 'win32') return;
@@ -162,6 +177,31 @@ async function syncDirectory(fs: FileStoreFs, dir: string): Promise<void> {
   } finally {
     await dh.close();
   }
+}
+
+/**
+ * Whether `file` lies inside the temporary directory (os.tmpdir(), also by its real path: /tmp vs
+ * /private/tmp). Test stores live there; a user's key does not (faults that destroy a file ask for this).
+ */
+export function isUnderTemporaryDirectory(file: string, tmp: string = os.tmpdir()): boolean {
+  const target = path.resolve(file);
+  const roots = new Set([path.resolve(tmp)]);
+  try {
+    roots.add(realpathSync(tmp));
+  } catch {
+    // a temporary directory that does not exist holds nothing
+  }
+  let real = target;
+  try {
+    real = path.join(realpathSync(path.dirname(target)), path.basename(target));
+  } catch {
+    // the directory does not exist yet: compare the path as given
+  }
+  const inside = (root: string, p: string): boolean => {
+    const rel = path.relative(root, p);
+    return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+  };
+  return [...roots].some((root) => inside(root, target) || inside(root, real));
 }
 
 export interface StorePathOptions {

@@ -6,6 +6,7 @@
  */
 import { cancelled } from '../../ctap/errors.ts';
 import type { PresenceRequest, PresenceResult, Scheduler, UserPresence } from '../../ctap/authenticator/env.ts';
+import { DELAY_RANGE, isDelayMs } from '../limits.ts';
 
 export type PresenceMode = 'approve' | 'deny' | 'timeout';
 
@@ -13,9 +14,9 @@ export interface PresenceOptions {
   scheduler: Scheduler;
   /** What the user does. Default 'approve'. */
   mode?: PresenceMode;
-  /** Time the user takes to touch (approve) or refuse (deny). Default 0 ms. */
+  /** Time the user takes to touch (approve) or refuse (deny). Default 0 ms; at most MAX_DELAY_MS (src/limits.ts). */
   delayMs?: number;
-  /** How long the device waits for a touch that never comes ('timeout' mode). Default 30 000 ms. */
+  /** How long the device waits for a touch that never comes ('timeout' mode). Default 30 000 ms; at most MAX_DELAY_MS. */
   timeoutMs?: number;
 }
 
@@ -30,7 +31,7 @@ export interface ConfigurablePresence extends UserPresence {
 }
 
 function checkMs(v: number, what: string): number {
-  if (!Number.isFinite(v) || v < 0) throw new RangeError(`${what}: expected a non-negative number of ms, got ${v}`);
+  if (!isDelayMs(v)) throw new RangeError(`${what}: expected a number of ms ${DELAY_RANGE}, got ${v}`);
   return v;
 }
 

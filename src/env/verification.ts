@@ -26,7 +26,10 @@ import {
   type UvOutcome,
   type UvRequest,
 } from '../../ctap/authenticator/env.ts';
+import type { Profile } from '../../ctap/authenticator/profile.ts';
+import { friendlyNameFits } from '../../ctap/authenticator/templates.ts';
 import { readU32be } from '../../ctap/bytes.ts';
+import { DELAY_RANGE, isDelayMs } from '../limits.ts';
 
 /** What one verification attempt does. */
 export type SensorOutcome = 'match' | 'mismatch' | 'no-sample' | 'sensor-error';
@@ -126,8 +129,55 @@ function checkModality(v: unknown): UvModality {
 }
 
 function checkDelay(v: number): number {
-  if (!Number.isFinite(v) || v < 0) throw new RangeError(`delayMs: expected a non-negative number of ms, got ${v}`);
+  if (!isDelayMs(v)) throw new RangeError(`delayMs: expected a number of ms ${DELAY_RANGE}, got ${v}`);
   return v;
+}
+
+/** A template seeded at start (SensorOptions.templates). */
+export interface TemplateSeed {
+  modality: UvModality;
+  name?: string;
+}
+
+/**
+ * Validate `verification.templates` for a profile with built-in UV: an array of { modality, name? }, each
+ * modality one of the profile's, each name a string of at most maxTemplateFriendlyName UTF-8 bytes (CTAP 2.1
+ * §6.7; friendlyNameFits). TypeError naming the field otherwise: a name that is not a string would be stored
+ * and make the state undecodable later.
+ */
+export function checkTemplateSeeds(v: unknown, profile: Profile): TemplateSeed[] {
+  if (v === undefined) return [];
+  const what = 'verification.templates';
+  if (!Array.isArray(v)) throw new TypeError(`${what}: expected an array of { modality, name? }, got ${describeKind(v)}`);
+  const modalities = profile.uv?.modalities ?? [];
+  return v.map((t: unknown, i) => {
+    const at = `${what}[${i}]`;
+    if (typeof t !== 'object' || t === null || Array.isArray(t)) throw new TypeError(`${at}: expected { modality, name? }, got ${describeKind(t)}`);
+    const { modality, name, ...rest } = t as Record<string, unknown>;
+    const extra = Object.keys(rest)[0];
+    if (extra !== undefined) throw new TypeError(`${at}.${extra}: unknown field (a template has modality and name)`);
+    if (modality !== 'fingerprint' && modality !== 'face') {
+      throw new TypeError(`${at}.modality: expected 'fingerprint' or 'face', got ${describeKind(modality)}`);
+    }
+    if (!modalities.includes(modality)) {
+      throw new TypeError(`profile ${profile.name} has no ${modality} sensor (it has ${modalities.join(', ') || 'none'})`);
+    }
+    if (name === undefined) return { modality };
+    if (typeof name !== 'string') throw new TypeError(`${at}.name: expected a string, got ${describeKind(name)}`);
+    if (!friendlyNameFits(profile, name)) {
+      const max = profile.uv?.fingerprint?.maxTemplateFriendlyName;
+      throw new TypeError(`${at}.name: at most ${max} bytes of UTF-8 (maxTemplateFriendlyName), got ${Buffer.byteLength(name)}`);
+    }
+    return { modality, name };
+  });
+}
+
+/** A value's kind for a message: short strings quoted, everything else by type. */
+function describeKind(v: unknown): string {
+  if (typeof v === 'string') return v.length <= 40 ? JSON.stringify(v) : `a string of ${v.length} characters`;
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
 }
 
 function checkSamples(v: unknown): EnrollSample[] {

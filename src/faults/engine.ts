@@ -23,7 +23,16 @@ export interface FaultEngineOptions {
   /** Draws for `probability` and random effect parameters; a forked stream of the device seed. */
   rng: Rng;
   logger: Logger;
+  /** Most history entries kept (default HISTORY_LIMIT). */
+  historyLimit?: number;
 }
+
+/**
+ * The history keeps the newest HISTORY_LIMIT entries: a persistent rule on a busy device must not grow it
+ * without bound. When older entries were dropped, history() starts with one marker entry
+ * `{ seq: 0, fault: 'history', seam: 'state', effect: 'history.dropped', detail: { dropped: n } }`.
+ */
+export const HISTORY_LIMIT = 10_000;
 
 const HID_COMMAND_NAMES: ReadonlyMap<string, number> = new Map(Object.entries(CtapHidCmd).map(([k, v]) => [k.toLowerCase(), v]));
 
@@ -71,7 +80,12 @@ export class FaultEngine {
   readonly #log: Logger;
   readonly #startedAt: number;
   #rules: FaultRule[] = [];
+  /** Ring buffer: #historySize entries from #historyHead (oldest first). */
   #history: HistoryEntry[] = [];
+  #historyHead = 0;
+  #historySize = 0;
+  #historyDropped = 0;
+  readonly #historyLimit: number;
   #seq = 0;
   #autoId = 0;
   /**
@@ -100,12 +114,15 @@ export class FaultEngine {
   readonly #swallow = new Set<number>();
   /** Set by the composition: cut the power now (store.powerLoss). */
   onPowerLoss: () => void = () => {};
+  /** Checks that need the device (e.g. which store it has): each throws EmulatorError to refuse a rule. */
+  readonly #checks: ((rule: FaultRule) => void)[] = [];
 
   constructor(o: FaultEngineOptions) {
     this.#scheduler = o.scheduler;
     this.#rng = o.rng;
     this.#log = o.logger;
     this.#startedAt = o.scheduler.now();
+    this.#historyLimit = Math.max(1, Math.floor(o.historyLimit ?? HISTORY_LIMIT));
   }
 
   // ---- rules ----
@@ -120,8 +137,15 @@ export class FaultEngine {
     if (this.#rules.some((r) => r.id === rule.id)) {
       throw new EmulatorError('EMU_ERR_DUPLICATE_FAULT', `a fault with id ${JSON.stringify(rule.id)} is already armed`);
     }
+    for (const check of this.#checks) check(rule);
     this.#rules.push(rule);
     return structuredClone(rule);
+  }
+
+  /** Refuse rules this device cannot take (the composition adds these); the rules armed already are checked now. */
+  addRuleCheck(check: (rule: FaultRule) => void): void {
+    for (const rule of this.#rules) check(rule);
+    this.#checks.push(check);
   }
 
   list(): FaultRule[] {
@@ -203,16 +227,40 @@ export class FaultEngine {
   /** Append an entry (firings, and control operations with fault 'control', seam 'state'). */
   record(e: Omit<HistoryEntry, 'seq' | 'at'>): HistoryEntry {
     const entry: HistoryEntry = { seq: ++this.#seq, at: Math.round((this.#scheduler.now() - this.#startedAt) * 10) / 10, ...e };
-    this.#history.push(entry);
+    const limit = this.#historyLimit;
+    if (this.#historySize < limit) {
+      this.#history[(this.#historyHead + this.#historySize) % limit] = entry;
+      this.#historySize++;
+    } else {
+      this.#history[this.#historyHead] = entry; // overwrite the oldest
+      this.#historyHead = (this.#historyHead + 1) % limit;
+      this.#historyDropped++;
+    }
     return entry;
   }
 
+  /** Oldest first; led by a `history.dropped` marker (seq 0) when older entries were dropped (HISTORY_LIMIT). */
   history(): HistoryEntry[] {
-    return this.#history.map((e) => structuredClone(e));
+    const out: HistoryEntry[] = [];
+    for (let i = 0; i < this.#historySize; i++) {
+      out.push(structuredClone(this.#history[(this.#historyHead + i) % this.#historyLimit]!));
+    }
+    if (this.#historyDropped > 0) {
+      out.unshift({ seq: 0, at: out[0]?.at ?? 0, fault: 'history', seam: 'state', effect: 'history.dropped', detail: { dropped: this.#historyDropped } });
+    }
+    return out;
+  }
+
+  /** How many entries were dropped (the oldest) since the last clearHistory(). */
+  get historyDropped(): number {
+    return this.#historyDropped;
   }
 
   clearHistory(): void {
     this.#history = [];
+    this.#historyHead = 0;
+    this.#historySize = 0;
+    this.#historyDropped = 0;
   }
 
   // ---- helpers for the seams ----

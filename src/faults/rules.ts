@@ -6,6 +6,7 @@
 import { CtapStatus } from '../../ctap/constants/status.ts';
 import { CtapHidCmd, ctapCommandNames } from '../../ctap/constants/commands.ts';
 import { EmulatorError } from '../../ctap/errors.ts';
+import { DELAY_RANGE, isDelayMs } from '../limits.ts';
 import { SEAMS, type EffectType, type FaultEffect, type FaultRule, type FaultRuleInput, type FaultWhen, type Seam } from './types.ts';
 
 type ParamKind = 'ms' | 'positive' | 'uint' | 'int' | 'byte' | 'bool' | 'string' | 'status' | readonly string[];
@@ -33,7 +34,8 @@ export const EFFECTS: Readonly<Record<EffectType, EffectSpec>> = {
   'uv.delay': { seam: 'verification', params: { ms: MS }, required: ['ms'] },
   'store.full': { seam: 'store', params: {} },
   'store.powerLoss': { seam: 'store', params: { outcome: ['old', 'new', 'random'] } },
-  'store.corrupt': { seam: 'store', params: { mode: ['flip', 'truncate'] } },
+  // Damages a store file for good: outside the temporary directory only with allowDestructive (compose.ts).
+  'store.corrupt': { seam: 'store', params: { mode: ['flip', 'truncate'], allowDestructive: 'bool' } },
   status: { seam: 'dispatch', params: { status: 'status', runHandler: 'bool' }, required: ['status'] },
   'signature.corrupt': { seam: 'dispatch', params: {} },
   flags: { seam: 'dispatch', params: { up: 'bool', uv: 'bool', at: 'bool', ed: 'bool', be: 'bool', bs: 'bool', ...RESIGN } },
@@ -86,7 +88,7 @@ function param(kind: ParamKind, v: unknown, what: string): unknown {
   if (Array.isArray(kind)) return kind.includes(v as string) ? v : fail(`one of ${kind.join(', ')}`);
   switch (kind) {
     case 'ms':
-      return typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 3_600_000 ? v : fail('a number of ms (0..3600000)');
+      return isDelayMs(v) ? v : fail(`a number of ms (${DELAY_RANGE})`);
     case 'positive':
       return Number.isSafeInteger(v) && (v as number) >= 1 ? v : fail('a positive integer');
     case 'uint':

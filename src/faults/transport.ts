@@ -6,7 +6,8 @@
  * It also swallows the response of a request the dispatch middleware marked `drop`.
  */
 import { CtapHidCmd, CtapHidError, HID_REPORT_SIZE } from '../../ctap/constants/commands.ts';
-import { CONT_HEADER_SIZE, INIT_HEADER_SIZE, decodePacket, encodeInitPacket, packetCount } from '../../ctap/hid/packet.ts';
+import { CONT_HEADER_SIZE, INIT_FLAG, INIT_HEADER_SIZE, encodeInitPacket, packetCount } from '../../ctap/hid/packet.ts';
+import { readU32be } from '../../ctap/bytes.ts';
 import type { ReportTransport } from '../../transports/types.ts';
 import type { FaultEngine } from './engine.ts';
 import { ctapCommandName } from './facts.ts';
@@ -38,9 +39,6 @@ const REQUESTS = new Set<number>([CtapHidCmd.CBOR, CtapHidCmd.MSG, CtapHidCmd.PI
 const RESPONSES = new Set<number>([CtapHidCmd.CBOR, CtapHidCmd.MSG, CtapHidCmd.ERROR]);
 
 export function decorateTransport(inner: ReportTransport, engine: FaultEngine): ReportTransport {
-  const tracks = new Map<string, MessageTrack>();
-  /** Per (peer, channel): the CTAP command of the last CBOR request (outgoing reports belong to it). */
-  const lastCtap = new Map<string, string>();
   const held = new Map<string, Held>();
   const storms = new Map<string, () => void>();
   let deliver: (report: Uint8Array, peer: string) => void = () => {};
@@ -57,6 +55,7 @@ export function decorateTransport(inner: ReportTransport, engine: FaultEngine): 
   /** Deliver, releasing a report held back for reordering right after it. */
   function pass(dir: Direction, report: Uint8Array, peer: string): void {
     emit(dir, report, peer);
+    if (held.size === 0) return;
     const h = held.get(`${dir}|${peer}`);
     if (h) {
       held.delete(`${dir}|${peer}`);
@@ -84,33 +83,61 @@ export function decorateTransport(inner: ReportTransport, engine: FaultEngine): 
     cancel = engine.scheduler.setTimer(e.intervalMs ?? 1, tick);
   }
 
-  /** Facts of one report, updating the message tracking; undefined for a report that is not a packet. */
-  function factsOf(dir: Direction, report: Uint8Array, peer: string): { facts: Facts; track: MessageTrack; init: boolean; cid: number } | undefined {
-    const pkt = decodePacket(report);
-    if (!pkt) return undefined;
-    const k = key(dir, peer, pkt.cid);
-    let track = tracks.get(k);
-    if (pkt.kind === 'init') {
-      const ctap =
-        pkt.cmd === CtapHidCmd.CBOR
-          ? dir === 'in'
-            ? ctapCommandName(pkt.data[0])
-            : lastCtap.get(key('in', peer, pkt.cid))
-          : undefined;
-      if (dir === 'in' && pkt.cmd === CtapHidCmd.CBOR && ctap) lastCtap.set(key('in', peer, pkt.cid), ctap);
-      track = { hidCommand: pkt.cmd, remaining: packetCount(pkt.bcnt) - 1, fate: { kind: 'pass' } };
-      if (ctap !== undefined) track.ctapCommand = ctap;
-      if (pkt.cmd !== CtapHidCmd.KEEPALIVE) tracks.set(k, track);
-    } else if (track) {
-      track.remaining--;
-    } else {
-      track = { hidCommand: -1, remaining: 0, fate: { kind: 'pass' } };
+  /** Per direction and peer: channel → the message crossing on it (nested maps: no key strings per report). */
+  const tracksByPeer = { in: new Map<string, Map<number, MessageTrack>>(), out: new Map<string, Map<number, MessageTrack>>() };
+  function tracksOf(dir: Direction, peer: string): Map<number, MessageTrack> {
+    const byPeer = tracksByPeer[dir];
+    let t = byPeer.get(peer);
+    if (t === undefined) {
+      t = new Map();
+      byPeer.set(peer, t);
     }
-    const facts: Facts = { direction: dir, channel: pkt.cid, packet: pkt.kind };
-    if (track.hidCommand >= 0) facts.hidCommand = track.hidCommand;
-    if (track.ctapCommand !== undefined) facts.command = track.ctapCommand;
-    if (pkt.kind === 'cont') facts.seq = pkt.seq;
-    return { facts, track, init: pkt.kind === 'init', cid: pkt.cid };
+    return t;
+  }
+  /** Per peer: channel → the CTAP command of its last CBOR request (outgoing reports belong to it). */
+  const lastCtapByPeer = new Map<string, Map<number, string>>();
+
+  /**
+   * Follow one report's message (always: a rule armed mid-message must see where its packets belong); undefined
+   * for a report that is not a packet. The facts a rule matches on are built only when a rule is armed.
+   */
+  function track(dir: Direction, report: Uint8Array, peer: string): { track: MessageTrack; init: boolean; cid: number } | undefined {
+    if (report.length !== HID_REPORT_SIZE) return undefined; // decodePacket's rule: not a packet
+    const cid = readU32be(report, 0);
+    const b4 = report[4]!;
+    const tracks = tracksOf(dir, peer);
+    let t = tracks.get(cid);
+    if (b4 & INIT_FLAG) {
+      const cmd = b4 & 0x7f;
+      let ctap: string | undefined;
+      if (cmd === CtapHidCmd.CBOR) {
+        let last = lastCtapByPeer.get(peer);
+        if (dir === 'in') {
+          ctap = ctapCommandName(report[INIT_HEADER_SIZE]);
+          if (ctap) {
+            if (last === undefined) lastCtapByPeer.set(peer, (last = new Map()));
+            last.set(cid, ctap);
+          }
+        } else {
+          ctap = last?.get(cid);
+        }
+      }
+      t = { hidCommand: cmd, remaining: packetCount((report[5]! << 8) | report[6]!) - 1, fate: { kind: 'pass' } };
+      if (ctap !== undefined) t.ctapCommand = ctap;
+      if (cmd !== CtapHidCmd.KEEPALIVE) tracks.set(cid, t);
+      return { track: t, init: true, cid };
+    }
+    if (t) t.remaining--;
+    else t = { hidCommand: -1, remaining: 0, fate: { kind: 'pass' } };
+    return { track: t, init: false, cid };
+  }
+
+  function factsOf(dir: Direction, report: Uint8Array, t: MessageTrack, init: boolean, cid: number): Facts {
+    const facts: Facts = { direction: dir, channel: cid, packet: init ? 'init' : 'cont' };
+    if (t.hidCommand >= 0) facts.hidCommand = t.hidCommand;
+    if (t.ctapCommand !== undefined) facts.command = t.ctapCommand;
+    if (!init) facts.seq = report[4]!;
+    return facts;
   }
 
   /** Whether an effect can act on this report (so a rule is not consumed where it cannot do anything). */
@@ -130,26 +157,26 @@ export function decorateTransport(inner: ReportTransport, engine: FaultEngine): 
   }
 
   function handle(dir: Direction, report: Uint8Array, peer: string): void {
-    const seen = factsOf(dir, report, peer);
+    const seen = track(dir, report, peer);
     if (!seen) return pass(dir, report, peer);
-    const { facts, track, init, cid } = seen;
-    if (dir === 'out' && init && RESPONSES.has(track.hidCommand)) {
-      stopStorm(key('out', peer, cid));
+    const { track: t, init, cid } = seen;
+    if (dir === 'out' && init && RESPONSES.has(t.hidCommand)) {
+      if (storms.size > 0) stopStorm(key('out', peer, cid));
       // Dispatch `drop`: this CBOR response never leaves the device.
-      if (track.hidCommand === CtapHidCmd.CBOR && engine.takeSwallow(cid)) track.fate = { kind: 'discard' };
+      if (t.hidCommand === CtapHidCmd.CBOR && engine.takeSwallow(cid)) t.fate = { kind: 'discard' };
     }
     if (!init) {
       // The rest of a message already decided on.
-      if (track.fate.kind === 'discard') return;
-      if (track.fate.kind === 'stall') {
-        if (track.fate.left <= 0) return;
-        track.fate.left--;
+      if (t.fate.kind === 'discard') return;
+      if (t.fate.kind === 'stall') {
+        if (t.fate.left <= 0) return;
+        t.fate.left--;
       }
-    } else if (track.fate.kind === 'discard') {
+    } else if (t.fate.kind === 'discard') {
       return;
     }
     if (!engine.armed('transport')) return pass(dir, report, peer);
-    const fired = engine.fireFirst('transport', facts, (e) => applicable(e, dir, init, track));
+    const fired = engine.fireFirst('transport', factsOf(dir, report, t, init, cid), (e) => applicable(e, dir, init, t));
     if (!fired) return pass(dir, report, peer);
     const e = fired.effect;
     switch (e.type) {
@@ -195,14 +222,14 @@ export function decorateTransport(inner: ReportTransport, engine: FaultEngine): 
       }
       case 'hid.busy':
         // CTAP 2.1 §11.2.9.1.6 ERR_CHANNEL_BUSY, as if another channel's transaction were running.
-        track.fate = { kind: 'discard' };
+        t.fate = { kind: 'discard' };
         return emit('out', encodeInitPacket(cid, CtapHidCmd.ERROR, 1, new Uint8Array([CtapHidError.ERR_CHANNEL_BUSY])), peer);
       case 'keepalive.storm':
         pass(dir, report, peer);
         return startStorm(peer, cid, e);
       case 'response.stall': {
         const after = e.afterPackets ?? 1;
-        track.fate = { kind: 'stall', left: after - 1 };
+        t.fate = { kind: 'stall', left: after - 1 };
         return after > 0 ? pass(dir, report, peer) : undefined;
       }
       default:

@@ -55,7 +55,8 @@ export type FaultEffect =
   // store
   | { type: 'store.full' }
   | { type: 'store.powerLoss'; outcome?: PowerLossOutcome }
-  | { type: 'store.corrupt'; mode?: 'flip' | 'truncate' }
+  /** On a file store outside the temporary directory only with allowDestructive (the file is damaged for good). */
+  | { type: 'store.corrupt'; mode?: 'flip' | 'truncate'; allowDestructive?: boolean }
   // dispatch
   | { type: 'status'; status: number; runHandler?: boolean }
   | { type: 'signature.corrupt' }

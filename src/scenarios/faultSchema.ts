@@ -9,6 +9,7 @@ import { CtapCommand, CtapHidCmd } from '../../ctap/constants/commands.ts';
 import { CtapStatus } from '../../ctap/constants/status.ts';
 import { EmulatorError } from '../../ctap/errors.ts';
 import { commandName } from '../device.ts';
+import { MAX_DELAY_MS } from '../limits.ts';
 import { EFFECT_TYPES, EFFECTS, parseRule } from '../faults/rules.ts';
 import { SEAMS, type EffectType, type FaultRuleInput, type FaultWhen } from '../faults/types.ts';
 import { describe, type Ctx } from './source.ts';
@@ -80,7 +81,7 @@ function paramValidator(kind: unknown): Validator<unknown> {
   if (Array.isArray(kind)) return oneOf(kind as string[]);
   switch (kind) {
     case 'ms':
-      return num({ min: 0, max: 3_600_000 });
+      return num({ min: 0, max: MAX_DELAY_MS });
     case 'positive':
       return int({ min: 1 });
     case 'uint':

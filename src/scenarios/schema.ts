@@ -25,20 +25,13 @@
  */
 import { isMap, isScalar, type Node } from 'yaml';
 import { CORRUPT_TARGETS, type CorruptTarget } from '../../ctap/authenticator/control.ts';
-import {
-  ctap20Profile,
-  defaultProfile,
-  faceProfile,
-  fingerprintFaceProfile,
-  fingerprintProfile,
-  pinlessProfile,
-  u2fProfile,
-  type Profile,
-} from '../../ctap/authenticator/profile.ts';
+import type { Profile } from '../../ctap/authenticator/profile.ts';
 import type { CoseAlg } from '../../ctap/authenticator/env.ts';
 import { largeBlobsSupported } from '../../ctap/authenticator/features.ts';
 import { EmulatorError } from '../../ctap/errors.ts';
-import { profileNames, type StartDeviceOptions } from '../device.ts';
+import type { StartDeviceOptions } from '../device.ts';
+import { MAX_DELAY_MS } from '../limits.ts';
+import { profileByName, profileNames } from '../profiles.ts';
 import type { SensorBehaviour, SensorOptions, SensorStep } from '../env/verification.ts';
 import { applyProfileOverrides, type ProfileOverrides } from '../faults/compat.ts';
 import { EFFECTS } from '../faults/rules.ts';
@@ -115,27 +108,12 @@ export interface Scenario {
   locations: ReadonlyMap<string, Position>;
 }
 
-// ---- profiles --------------------------------------------------------------------------------------------
-
-const KNOWN_PROFILES: readonly Profile[] = [
-  defaultProfile,
-  fingerprintProfile,
-  faceProfile,
-  fingerprintFaceProfile,
-  pinlessProfile,
-  ctap20Profile,
-  u2fProfile,
-];
-
-/** The Profile behind a name of profileNames() ('default' is the default profile); undefined if not known here. */
-export function profileByName(name: string): Profile | undefined {
-  if (name === 'default') return defaultProfile;
-  return KNOWN_PROFILES.find((p) => p.name === name);
-}
+/** The Profile behind a name of profileNames() ('default' is the default profile): src/profiles.ts. */
+export { profileByName };
 
 // ---- field schemas ---------------------------------------------------------------------------------------
 
-const ms = num({ min: 0, max: 3_600_000 });
+const ms = num({ min: 0, max: MAX_DELAY_MS });
 const OUTCOMES = ['match', 'mismatch', 'no-sample', 'sensor-error'] as const;
 const outcome = oneOf(OUTCOMES);
 /** A credential name: also a valid base64url string, short enough never to be a real credential ID. */
@@ -214,12 +192,16 @@ const credentialFields = {
 };
 
 const stateFields = {
+  // `secret`: a PIN written as a bare string (`pin: "1234"`) is reported by its length, never echoed.
   pin: opt(
-    obj({
-      value: opt(str({ min: 4, max: 63, expected: 'a PIN: a string of 4 to 63 characters', secret: true })),
-      retries: opt(int({ min: 0 })),
-      forceChange: opt(bool),
-    }),
+    obj(
+      {
+        value: opt(str({ min: 4, max: 63, expected: 'a PIN: a string of 4 to 63 characters', secret: true })),
+        retries: opt(int({ min: 0 })),
+        forceChange: opt(bool),
+      },
+      { secret: true },
+    ),
   ),
   uv: opt(obj({ retries: opt(int({ min: 0 })) })),
   templates: opt(list(obj({ modality: req(oneOf(['fingerprint', 'face'] as const)), name: opt(str()) }))),

@@ -143,11 +143,19 @@ export type ObjectOf<F extends Fields> = {
   [K in keyof F as F[K] extends { required: true } ? never : K]?: TypeOf<F[K]>;
 };
 
-/** A mapping with exactly these keys (required ones must be there, unknown ones are errors). */
-export function obj<F extends Fields>(fields: F, o: { expected?: string } = {}): Validator<ObjectOf<F>> {
+/**
+ * A mapping with exactly these keys (required ones must be there, unknown ones are errors). `secret`: a
+ * mapping of secrets (a PIN) — anything else in its place is described by kind and length, never quoted.
+ */
+export function obj<F extends Fields>(fields: F, o: { expected?: string; secret?: boolean } = {}): Validator<ObjectOf<F>> {
   const known = Object.keys(fields);
   return (node, path, ctx) => {
-    if (node === null || !isMap(node)) return fail(ctx, node, path, o.expected ?? `a mapping with ${known.join(', ')}`);
+    if (node === null || !isMap(node)) {
+      const expected = o.expected ?? `a mapping with ${known.join(', ')}`;
+      if (!o.secret) return fail(ctx, node, path, expected);
+      ctx.issue(node, path, `expected ${expected}, got ${describeSecret(node)}`);
+      return INVALID;
+    }
     const out: Record<string, unknown> = {};
     let ok = true;
     const seen = new Set<string>();

@@ -176,6 +176,26 @@ describe('authenticators', () => {
     expect((await get('/authenticators')).json).toHaveLength(1);
   });
 
+  /** Regression: `verification` was any object (a template name of the wrong type got stored), delays were unbounded. */
+  it('verification and presence options are validated: template shapes, name lengths, delays up to one hour', async () => {
+    const cases: [unknown, RegExp][] = [
+      [{ profile: 'ctap21-fingerprint', verification: { templates: 'x' } }, /^body\.verification\.templates: must be array/],
+      [{ profile: 'ctap21-fingerprint', verification: { templates: [{ modality: 'fingerprint', name: 5 }] } }, /^body\.verification\.templates\[0\]\.name: must be string/],
+      [{ profile: 'ctap21-fingerprint', verification: { templates: [{ modality: 'iris' }] } }, /^body\.verification\.templates\[0\]\.modality: must be one of/],
+      [{ profile: 'ctap21-fingerprint', verification: { templates: [{ modality: 'fingerprint', name: 'é'.repeat(40) }] } }, /^verification\.templates\[0\]\.name: at most 64 bytes/],
+      [{ profile: 'ctap21-fingerprint', verification: { bogus: 1 } }, /^body\.verification\.bogus: unknown field/],
+      [{ profile: 'ctap21-fingerprint', verification: { delayMs: 3e9 } }, /^body\.verification\.delayMs: must be <= 3600000/],
+      [{ presence: { delayMs: 3e9 } }, /^body\.presence\.delayMs: must be <= 3600000/],
+    ];
+    for (const [body, message] of cases) {
+      const r = await post('/authenticators', body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(r.json.error.message, JSON.stringify(body)).toMatch(message);
+    }
+    expect((await post('/authenticators/default/presence', { delayMs: 3e9 })).status).toBe(400);
+    expect((await get('/authenticators')).json).toHaveLength(1);
+  });
+
   it('the started key (attached) cannot be deleted over HTTP', async () => {
     const r = await del('/authenticators/default');
     expect(r.status).toBe(409);
@@ -452,14 +472,19 @@ describe('security', () => {
     expect(bad.json.error.message).toBe('body: not valid JSON');
   });
 
+  /**
+   * A remote client sends the address it connected to in Host. The test binds 127.0.0.1 only and plays the remote
+   * client with that Host header and allowedHosts (192.0.2.10, TEST-NET-1: the name a LAN client would use).
+   */
   it('binds loopback only unless allowRemote; the token still applies remotely', async () => {
     await expect(startControlServer({ host: '0.0.0.0' })).rejects.toMatchObject({ code: 'EMU_ERR_INVALID_ARGUMENT', message: /allowRemote/ });
     await expect(startControlServer({ token: 'short' })).rejects.toMatchObject({ code: 'EMU_ERR_INVALID_ARGUMENT', message: /^token: / });
-    const remote = await startControlServer({ host: '0.0.0.0', allowRemote: true });
+    await expect(startControlServer({ allowedHosts: ['vfido.lan:8112'] })).rejects.toMatchObject({ message: /^allowedHosts\[0\]: / });
+    const remote = await startControlServer({ host: '127.0.0.1', allowRemote: true, allowedHosts: ['192.0.2.10', 'vfido.lan'] });
     try {
-      const status = (token: string | undefined): Promise<number> =>
+      const status = (token: string | undefined, host = `192.0.2.10:${remote.port}`): Promise<number> =>
         new Promise((resolve, reject) => {
-          const headers: Record<string, string> = { host: `127.0.0.1:${remote.port}`, ...(token ? { authorization: `Bearer ${token}` } : {}) };
+          const headers: Record<string, string> = { host, ...(token ? { authorization: `Bearer ${token}` } : {}) };
           httpRequest({ host: '127.0.0.1', port: remote.port, path: '/authenticators', headers, setHost: false }, (res) => {
             res.resume();
             resolve(res.statusCode!);
@@ -469,9 +494,63 @@ describe('security', () => {
         });
       expect(await status(undefined)).toBe(401);
       expect(await status(remote.token)).toBe(200);
+      expect(await status(remote.token, `VFIDO.lan:${remote.port}`)).toBe(200);
+      expect(await status(remote.token, `192.0.2.11:${remote.port}`)).toBe(403);
     } finally {
       await remote.close();
     }
+  });
+
+  /** Regression: a server reachable from the network sent private keys to whoever had the token. */
+  it('private keys are exported only to a local request (loopback peer and loopback Host)', async () => {
+    const remote = await startControlServer({ allowedHosts: ['192.0.2.10'], authenticators: { default: attached } });
+    try {
+      const key = p256Key();
+      const added = await post('/authenticators/default/credentials', { rpId: 'remote.example', userHandle: 'AQ', privateKey: key.pkcs8 });
+      expect(added.status).toBe(201);
+      const id = added.json.credentialId as string;
+      const fetchAt = (host: string, path: string): Promise<Res> =>
+        new Promise((resolve, reject) => {
+          httpRequest(
+            { host: '127.0.0.1', port: remote.port, path, headers: { host, authorization: `Bearer ${remote.token}` }, setHost: false },
+            (res) => {
+              let text = '';
+              res.setEncoding('utf8');
+              res.on('data', (d: string) => (text += d));
+              res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text, json: text ? JSON.parse(text) : undefined }));
+            },
+          )
+            .on('error', reject)
+            .end();
+        });
+      const lan = `192.0.2.10:${remote.port}`;
+      for (const path of ['/authenticators/default/credentials?includePrivateKeys=true', `/authenticators/default/credentials/${id}?includePrivateKeys=true`]) {
+        const r = await fetchAt(lan, path);
+        expect(r.status, path).toBe(403);
+        expect(r.json.error.code).toBe('EMU_ERR_FORBIDDEN_REMOTE');
+        expect(r.text).not.toContain(key.pkcs8);
+      }
+      // Without the flag the remote client reads the metadata; a local one still gets the key.
+      expect((await fetchAt(lan, `/authenticators/default/credentials/${id}`)).json.privateKey).toBeUndefined();
+      expect((await fetchAt(`localhost:${remote.port}`, `/authenticators/default/credentials/${id}?includePrivateKeys=true`)).json.privateKey).toBeDefined();
+      await del(`/authenticators/default/credentials/${id}`);
+    } finally {
+      await remote.close();
+    }
+  });
+
+  /** Regression: a PIN or a private key that failed validation was quoted back in the error body. */
+  it('error bodies describe a rejected PIN or private key, never quote it', async () => {
+    const pin = `secretpin${'9'.repeat(60)}`;
+    const r = await post('/authenticators/default/pin', { pin });
+    expect(r.status).toBe(400);
+    expect(r.json.error.message).toContain(`a string of ${pin.length} characters`);
+    expect(r.text).not.toContain('secretpin');
+    const privateKey = 'SECRETKEYAAAASECRETKEYAAAASECRETKEYAAAASECRETKEYAAAAQ';
+    const k = await post('/authenticators/default/credentials', { rpId: 'x.example', userHandle: 'AQ', privateKey });
+    expect(k.status).toBe(400);
+    expect(k.json.error.message).toMatch(/^privateKey: /);
+    expect(k.text).not.toContain('SECRETKEY');
   });
 
   it('never logs the token, private keys or request bodies', async () => {

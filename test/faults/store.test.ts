@@ -3,7 +3,7 @@
  * answer, a power cycle, old or new state and never a mix), a damaged store (the real load error).
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CtapStatus } from '../../ctap/constants/status.ts';
@@ -71,6 +71,53 @@ describe('store faults', () => {
       await expect(startDevice({ transport: 'memory', store: { path } })).rejects.toMatchObject({ code: 'EMU_ERR_STORE_CORRUPT' });
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  /**
+   * Regression: store.corrupt damaged the user's real store file for good. Outside the temporary directory the
+   * rule is refused when armed unless it says allowDestructive: true. (TMPDIR is pointed elsewhere so that this
+   * test's own files count as "not temporary".)
+   */
+  it.skipIf(process.platform === 'win32')('store.corrupt on a store file outside the temporary directory needs allowDestructive', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'vfido-faults-'));
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = join(base, 'tmp');
+    try {
+      await mkdir(join(base, 'tmp'));
+      const path = join(base, 'home', 'key.vfido');
+      const { device, client } = await faultDevice({ store: { path }, attestation: 'none' });
+      await register(client, { rk: true });
+      let refused: unknown;
+      try {
+        device.control.faults.add({ effect: { type: 'store.corrupt', mode: 'truncate' } });
+      } catch (e) {
+        refused = e;
+      }
+      expect(refused).toMatchObject({ code: 'EMU_ERR_INVALID_ARGUMENT' });
+      expect((refused as Error).message).toContain(path);
+      expect((refused as Error).message).toMatch(/allowDestructive: true/);
+      expect(device.control.faults.list()).toEqual([]);
+      const before = await readFile(path);
+      await device.control.powerCycle(); // nothing armed: the file loads as it was
+      expect(Buffer.compare(await readFile(path), before)).toBe(0);
+
+      device.control.faults.add({ effect: { type: 'store.corrupt', mode: 'truncate', allowDestructive: true } });
+      await expect(device.control.powerCycle()).rejects.toMatchObject({ code: 'EMU_ERR_STORE_CORRUPT' });
+      expect((await readFile(path)).length).toBeLessThan(before.length);
+      await device.close();
+
+      // Armed through the start options: the start is refused (and leaves the lock free).
+      const other = join(base, 'home', 'other.vfido');
+      await expect(startDevice({ transport: 'memory', store: { path: other }, faults: [{ effect: 'store.corrupt' }] })).rejects.toMatchObject({
+        code: 'EMU_ERR_INVALID_ARGUMENT',
+      });
+      const ok = await startDevice({ transport: 'memory', store: { path: other } });
+      await ok.close();
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+      await rm(base, { recursive: true, force: true });
     }
   });
 });

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { commandTable } from '../commands.ts';
+import { servedTable } from '../served.ts';
 import { createDispatcher, type Dispatch } from '../dispatch.ts';
 import { DeviceState } from '../deviceState.ts';
 import { userVerificationDefaults } from '../authenticator.ts';
@@ -98,7 +98,7 @@ async function setup(o: { profile?: Profile; sensor?: SensorOptions } = {}) {
     },
   };
   s.dispatch = createDispatcher({
-    table: commandTable,
+    table: servedTable(profile), // as createAuthenticator builds it
     device: s.device,
     context: (request) => ({ env: t.env, profile, attestation: 'none', resetWindowMs: 10_000, device: s.device, request }),
   });

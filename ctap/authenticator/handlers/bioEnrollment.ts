@@ -14,8 +14,9 @@ import {
   type BioEnrollmentResponse,
 } from '../../messages/bioEnrollment.ts';
 import { missing } from '../../messages/fields.ts';
-import { Permission, checkPinUvAuthParam } from '../../pin/authorize.ts';
+import { Permission, authorizeToken } from '../../pin/authorize.ts';
 import type { HandlerContext } from '../context.ts';
+import { fingerprintSensor } from '../features.ts';
 import { friendlyNameFits, templatesOf } from '../templates.ts';
 import {
   cancelCurrentEnrollment,
@@ -83,10 +84,10 @@ const SUBCOMMANDS = new Map<number, { run: Sub; auth: boolean }>([
 ]);
 
 export async function bioEnrollment(h: HandlerContext, params: CborMap | undefined): Promise<BioEnrollmentResponse> {
-  const fp = h.profile.uv?.modalities.includes('fingerprint') ? h.profile.uv.fingerprint : undefined;
-  // A profile without a fingerprint sensor does not have the command (it advertises no bioEnroll option):
-  // CTAP 2.1 §8.2 CTAP1_ERR_INVALID_COMMAND, whatever the parameters.
-  if (!fp) throw new CtapError(CtapStatus.CTAP1_ERR_INVALID_COMMAND, 'this device has no fingerprint sensor');
+  // A profile without a fingerprint sensor never gets here: its dispatcher does not have the command (served.ts),
+  // so it answers CTAP1_ERR_INVALID_COMMAND whatever the parameters.
+  const fp = fingerprintSensor(h.profile);
+  if (!fp) throw new Error(`authenticatorBioEnrollment dispatched on profile ${h.profile.name}, which has no fingerprint sensor`);
   const req = parseBioEnrollmentRequest(params);
   // CTAP 2.1 §6.7.3 (CHECKLIST B7.1): getModality needs neither subcommand nor authentication.
   if (req.getModality === true) return { modality: BioModality.fingerprint };
@@ -104,9 +105,9 @@ export async function bioEnrollment(h: HandlerContext, params: CborMap | undefin
     // CTAP 2.1 §6.7 (CHECKLIST B7.2): pinUvAuthParam = authenticate(pinUvAuthToken,
     // modality || subCommand || CBOR(subCommandParams)), with the be permission.
     const message = concat(new Uint8Array([req.modality, req.subCommand]), req.subCommandParamsCbor ?? new Uint8Array(0));
-    checkPinUvAuthParam(h, {
-      ...(req.pinUvAuthProtocol !== undefined ? { protocol: req.pinUvAuthProtocol } : {}),
-      ...(req.pinUvAuthParam !== undefined ? { param: req.pinUvAuthParam } : {}),
+    authorizeToken(h, {
+      protocol: req.pinUvAuthProtocol,
+      param: req.pinUvAuthParam,
       message,
       permission: Permission.be,
     });

@@ -254,6 +254,24 @@ describe('authenticatorClientPIN (CTAP 2.1 §6.5.5)', () => {
       expect((await c.token({ pin: '0000', permissions: Perm.mc })).status).toBe(CtapStatus.CTAP2_ERR_PIN_INVALID);
     });
 
+    /** Regression (review finding 5): the mismatch count was zeroed before the success was saved. */
+    it('a correct PIN whose save fails does not end the run of mismatches: the next wrong PIN is the 3rd → PIN_AUTH_BLOCKED', async () => {
+      const { t, client } = await setup();
+      const c = client();
+      expect(await c.setPin(PIN)).toBe(0);
+      for (let i = 0; i < 2; i++) expect((await c.token({ pin: '0000', permissions: Perm.mc })).status).toBe(CtapStatus.CTAP2_ERR_PIN_INVALID);
+      // The decrement before the comparison is saved; the restore after the match is not.
+      const save = t.store.save;
+      let saves = 0;
+      t.store.save = async (bytes) => {
+        if (++saves === 2) throw new Error('flash worn out');
+        return save(bytes);
+      };
+      expect((await c.token({ pin: PIN, permissions: Perm.mc })).status).toBe(CtapStatus.CTAP1_ERR_OTHER);
+      t.store.save = save;
+      expect((await c.token({ pin: '0000', permissions: Perm.mc })).status).toBe(CtapStatus.CTAP2_ERR_PIN_AUTH_BLOCKED);
+    });
+
     it('8 wrong PINs across power cycles → PIN_BLOCKED, persisted, until authenticatorReset', async () => {
       const { t, auth, client } = await setup();
       const c = client();

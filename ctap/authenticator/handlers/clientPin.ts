@@ -56,11 +56,11 @@ function subcommandsOf(h: HandlerContext): Map<number, Subcommand> {
   return m;
 }
 
+/**
+ * A profile with neither clientPin nor built-in UV never gets here: its dispatcher does not have the command
+ * (served.ts), so it answers CTAP1_ERR_INVALID_COMMAND.
+ */
 export async function clientPin(h: HandlerContext, req: ClientPinRequest): Promise<ClientPinResponse> {
-  // A profile with neither clientPin nor built-in UV does not implement the command (CTAP 2.1 §8.2).
-  if (!h.profile.pin && !h.profile.uv) {
-    throw new CtapError(CtapStatus.CTAP1_ERR_INVALID_COMMAND, 'authenticatorClientPIN is not supported by this profile');
-  }
   const run = subcommandsOf(h).get(req.subCommand);
   // CTAP 2.1 §8.1: an unknown or unimplemented subcommand MUST give CTAP2_ERR_INVALID_SUBCOMMAND.
   if (!run) throw new CtapError(CtapStatus.CTAP2_ERR_INVALID_SUBCOMMAND, `clientPIN subcommand ${req.subCommand}`);

@@ -49,7 +49,7 @@ export async function changePin(h: HandlerContext, req: ClientPinRequest): Promi
   if (!protocol.verify(shared, concat(req.newPinEnc, req.pinHashEnc), req.pinUvAuthParam)) {
     throw pinAuthInvalid('pinUvAuthParam does not verify');
   }
-  await verifyPinHashEnc(h, protocol, shared, req.pinHashEnc); // steps 6–8
+  await verifyPinHashEnc(h, current, protocol, shared, req.pinHashEnc); // steps 6–8
   const pin = decryptNewPin(h, protocol, shared, req.newPinEnc); // steps 9–12, 14
   const hash = pinHash(h.env.crypto, pin.bytes);
   // Step 13: "If the forcePINChange member ... is true and LEFT(SHA-256(newPin), 16) is equal to its internal

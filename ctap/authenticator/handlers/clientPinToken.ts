@@ -9,6 +9,7 @@ import { Permission, PERMISSION_PCMR, requireProtocol } from '../../pin/authoriz
 import type { PinUvAuthProtocol } from '../../pin/protocol.ts';
 import { pinSession } from '../../pin/session.ts';
 import type { HandlerContext } from '../context.ts';
+import { isCtap21 } from '../profile.ts';
 import { buildInfo } from './getInfo.ts';
 import { builtInUvConfigured, performBuiltInUv } from '../steps/builtInUv.ts';
 import { checkPinUsable, verifyPinHashEnc } from '../steps/pinEntry.ts';
@@ -16,7 +17,9 @@ import { checkPinUsable, verifyPinHashEnc } from '../steps/pinEntry.ts';
 /**
  * Steps "create a new pinUvAuthToken by calling resetPinUvAuthToken() for all pinUvAuthProtocols",
  * beginUsingPinUvAuthToken(userIsPresent), assign the permissions, associate the rpId if present, and return
- * encrypt(shared secret, pinUvAuthToken).
+ * encrypt(shared secret, pinUvAuthToken). A CTAP 2.0 device has one pinToken per power cycle (CTAP 2.0 §5.5:
+ * generated at power-up, changed with the PIN): getPinToken hands out that one, so a token another platform
+ * holds keeps working.
  */
 function issueToken(
   h: HandlerContext,
@@ -25,7 +28,7 @@ function issueToken(
   o: { userIsPresent: boolean; permissions: number; rpId?: string },
 ): ClientPinResponse {
   const token = pinSession(h).token;
-  token.reset();
+  if (isCtap21(h.profile) || !token.inUse) token.reset();
   token.begin(protocol.version, o.userIsPresent);
   token.setPermissions(o.permissions);
   if (o.rpId !== undefined) token.bindRpId(o.rpId);
@@ -70,9 +73,9 @@ export async function getPinToken(h: HandlerContext, req: ClientPinRequest): Pro
   if (req.permissions !== undefined || req.rpId !== undefined) {
     throw new CtapError(CtapStatus.CTAP1_ERR_INVALID_PARAMETER, 'getPinToken takes neither permissions nor rpId');
   }
-  checkPinUsable(h); // step 5 (+ PIN_NOT_SET, PIN_AUTH_BLOCKED)
+  const stored = checkPinUsable(h); // step 5 (+ PIN_NOT_SET, PIN_AUTH_BLOCKED)
   const shared = protocol.decapsulate(req.keyAgreement); // step 6 (no display: no consent step 7)
-  await verifyPinHashEnc(h, protocol, shared, req.pinHashEnc); // steps 8–10
+  await verifyPinHashEnc(h, stored, protocol, shared, req.pinHashEnc); // steps 8–10
   // Step 11: "If the value of the forcePINChange member ... is true, authenticator returns CTAP2_ERR_PIN_INVALID."
   if (h.device.persistent.forcePinChange) throw new CtapError(CtapStatus.CTAP2_ERR_PIN_INVALID, 'forcePINChange: change the PIN first');
   // Steps 12–15: userIsPresent false (a PIN is no evidence of presence); default permissions mc | ga.
@@ -84,9 +87,9 @@ export async function getPinUvAuthTokenUsingPinWithPermissions(h: HandlerContext
   const protocol = requireProtocol(h, req.pinUvAuthProtocol); // step 2
   checkPermissionsNonZero(req.permissions); // step 3
   checkAuthorized(h, req.permissions, 'pin'); // step 4
-  checkPinUsable(h); // step 5 (+ PIN_NOT_SET, PIN_AUTH_BLOCKED)
+  const stored = checkPinUsable(h); // step 5 (+ PIN_NOT_SET, PIN_AUTH_BLOCKED)
   const shared = protocol.decapsulate(req.keyAgreement); // step 6 (no display: no consent step 7)
-  await verifyPinHashEnc(h, protocol, shared, req.pinHashEnc); // steps 8–10
+  await verifyPinHashEnc(h, stored, protocol, shared, req.pinHashEnc); // steps 8–10
   // Step 11: forcePINChange → CTAP2_ERR_PIN_POLICY_VIOLATION ("Platform ... SHOULD direct the user to change the PIN").
   if (h.device.persistent.forcePinChange) {
     throw new CtapError(CtapStatus.CTAP2_ERR_PIN_POLICY_VIOLATION, 'forcePINChange: change the PIN first');

@@ -8,10 +8,10 @@ import type { CborMap } from '../../cbor.ts';
 import { CtapStatus } from '../../constants/status.ts';
 import { CtapError } from '../../errors.ts';
 import { ConfigSubCommand as Sub, parseConfigRequest, parseSetMinPinLengthParams } from '../../messages/config.ts';
-import { Permission, checkPinUvAuthParam } from '../../pin/authorize.ts';
+import { Permission, authorizeToken } from '../../pin/authorize.ts';
 import { MAX_PIN_BYTES } from '../../pin/policy.ts';
 import type { HandlerContext } from '../context.ts';
-import { configSupported, enterpriseAttestationCapable, setMinPinLengthSupported } from '../features.ts';
+import { enterpriseAttestationCapable, setMinPinLengthSupported } from '../features.ts';
 import { protectedByUv } from '../steps/userVerification.ts';
 
 type SubHandler = (h: HandlerContext, params: CborMap | undefined) => Promise<void>;
@@ -71,9 +71,11 @@ function subcommand(h: HandlerContext, sub: number): SubHandler | undefined {
   return undefined;
 }
 
+/**
+ * A profile without the feature never gets here: its dispatcher does not have the command (served.ts, features.ts
+ * configSupported), so it answers CTAP1_ERR_INVALID_COMMAND.
+ */
 export async function config(h: HandlerContext, params: CborMap | undefined): Promise<void> {
-  // A profile without the feature does not have the command (no authnrCfg option): CTAP 2.1 §8.2 INVALID_COMMAND.
-  if (!configSupported(h.profile)) throw new CtapError(CtapStatus.CTAP1_ERR_INVALID_COMMAND, 'this device has no authenticatorConfig');
   const req = parseConfigRequest(params);
   const run = subcommand(h, req.subCommand);
   // CTAP 2.1 §8.2 (CHECKLIST B11.5): an unknown or unimplemented subcommand (vendorPrototype included) →
@@ -84,9 +86,9 @@ export async function config(h: HandlerContext, params: CborMap | undefined): Pr
   // subCommandParams) with the acfg permission. Decision: this holds for toggleAlwaysUv too (OpenSK exempts it
   // from the alwaysUv condition); an unprotected device with alwaysUv off needs no token.
   if (protectedByUv(h) || h.device.persistent.alwaysUv) {
-    checkPinUvAuthParam(h, {
-      ...(req.pinUvAuthProtocol !== undefined ? { protocol: req.pinUvAuthProtocol } : {}),
-      ...(req.pinUvAuthParam !== undefined ? { param: req.pinUvAuthParam } : {}),
+    authorizeToken(h, {
+      protocol: req.pinUvAuthProtocol,
+      param: req.pinUvAuthParam,
       message: concat(new Uint8Array(32).fill(0xff), new Uint8Array([0x0d, req.subCommand]), req.subCommandParamsCbor ?? new Uint8Array(0)),
       permission: Permission.acfg,
     });

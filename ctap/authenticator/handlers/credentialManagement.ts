@@ -15,10 +15,8 @@ import {
 } from '../../messages/credentialManagement.ts';
 import type { UserEntity } from '../../messages/entities.ts';
 import { missing } from '../../messages/fields.ts';
-import { Permission, checkPinUvAuthParam } from '../../pin/authorize.ts';
-import { pinSession } from '../../pin/session.ts';
+import { Permission, authorizeToken, requireTokenScope } from '../../pin/authorize.ts';
 import type { HandlerContext } from '../context.ts';
-import { credentialManagementSupported } from '../features.ts';
 import type { ResidentCredential } from '../state.ts';
 import { residentById } from '../steps/credentials.ts';
 import {
@@ -26,14 +24,14 @@ import {
   enumerateCredentialsGetNextCredential,
   enumerateRPsBegin,
   enumerateRPsGetNextRP,
-  requireUnboundToken,
 } from './credentialManagementEnumerate.ts';
 
 type SubHandler = (h: HandlerContext, p: CredMgmtParams) => Promise<CredentialManagementResponse>;
 
 /** §6.8.2 getCredsMetadata: existing discoverable credentials and how many more fit. */
 const getCredsMetadata: SubHandler = async (h) => {
-  requireUnboundToken(h);
+  // "If the pinUvAuthToken has a permissions RP ID associated → CTAP2_ERR_PIN_AUTH_INVALID."
+  requireTokenScope(h, 'allRps');
   const existing = h.device.persistent.residentCredentials.length;
   return {
     existingResidentCredentialsCount: existing,
@@ -50,10 +48,7 @@ function findCredential(h: HandlerContext, p: CredMgmtParams): ResidentCredentia
   const id = p.credentialID.id;
   const c = residentById(h.device.persistent, id);
   if (!c) throw new CtapError(CtapStatus.CTAP2_ERR_NO_CREDENTIALS, 'no discoverable credential has this ID');
-  const bound = pinSession(h).token.rpId;
-  if (bound !== undefined && bound !== c.rpId) {
-    throw new CtapError(CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID, 'the pinUvAuthToken is bound to another RP ID');
-  }
+  requireTokenScope(h, { rpId: c.rpId });
   return c;
 }
 
@@ -102,22 +97,20 @@ const SUBCOMMANDS = new Map<number, { run: SubHandler; auth: boolean; continues?
  * the same for "old libfido2").
  */
 export async function credentialManagement(h: HandlerContext, params: CborMap | undefined): Promise<CredentialManagementResponse> {
-  // A profile without the feature does not have the command (no credMgmt option): CTAP 2.1 §8.2 INVALID_COMMAND.
-  if (!credentialManagementSupported(h.profile)) {
-    throw new CtapError(CtapStatus.CTAP1_ERR_INVALID_COMMAND, 'this device does not manage discoverable credentials');
-  }
+  // A profile without the feature never gets here: its dispatcher does not have the command (served.ts, features.ts
+  // credentialManagementSupported), so it answers CTAP1_ERR_INVALID_COMMAND.
   const req = parseCredentialManagementRequest(params);
   const sub = SUBCOMMANDS.get(req.subCommand);
   // CTAP 2.1 §8.2: an unknown subcommand → CTAP2_ERR_INVALID_SUBCOMMAND.
   if (!sub) throw new CtapError(CtapStatus.CTAP2_ERR_INVALID_SUBCOMMAND, `subCommand ${req.subCommand}`);
   // The dispatcher keeps an enumeration across credMgmt commands on its channel; only a GetNext continues it.
-  if (!sub.continues && h.device.stateful?.kind === 'credentialManagement') h.device.stateful = undefined;
+  if (!sub.continues) h.device.endStatefulCommand();
   if (sub.auth) {
     // CTAP 2.1 §6.8 (CHECKLIST B8.1): pinUvAuthParam = authenticate(pinUvAuthToken, subCommand || subCommandParams),
     // with the cm permission; the permissions RP ID rules are each subcommand's.
-    checkPinUvAuthParam(h, {
-      ...(req.pinUvAuthProtocol !== undefined ? { protocol: req.pinUvAuthProtocol } : {}),
-      ...(req.pinUvAuthParam !== undefined ? { param: req.pinUvAuthParam } : {}),
+    authorizeToken(h, {
+      protocol: req.pinUvAuthProtocol,
+      param: req.pinUvAuthParam,
       message: concat(new Uint8Array([req.subCommand]), req.subCommandParamsCbor ?? new Uint8Array(0)),
       permission: Permission.cm,
     });

@@ -9,7 +9,7 @@ import { CtapStatus } from '../../constants/status.ts';
 import { CtapError } from '../../errors.ts';
 import type { CredentialManagementResponse, CredMgmtParams } from '../../messages/credentialManagement.ts';
 import { missing } from '../../messages/fields.ts';
-import { pinSession } from '../../pin/session.ts';
+import { requireTokenScope } from '../../pin/authorize.ts';
 import { coseKeyMap } from '../../webauthn/cose.ts';
 import type { HandlerContext } from '../context.ts';
 import type { CredentialManagementState } from '../deviceState.ts';
@@ -21,15 +21,6 @@ export const CREDENTIAL_MANAGEMENT_TIMEOUT_MS = 30_000;
 
 /** CTAP 2.1 §12.1: a credential made without credProtect has the policy userVerificationOptional (1). */
 const USER_VERIFICATION_OPTIONAL = 1;
-
-function pinAuthInvalid(why: string): CtapError {
-  return new CtapError(CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID, why);
-}
-
-/** getCredsMetadata / enumerateRPsBegin: "If the pinUvAuthToken has a permissions RP ID associated → PIN_AUTH_INVALID". */
-export function requireUnboundToken(h: HandlerContext): void {
-  if (pinSession(h).token.rpId !== undefined) throw pinAuthInvalid('the pinUvAuthToken is bound to an RP ID');
-}
 
 /** Discoverable credentials in creation order (oldest first). */
 function residentsByAge(h: HandlerContext): ResidentCredential[] {
@@ -88,7 +79,8 @@ function nextItem(h: HandlerContext, enumeration: CredentialManagementState['enu
 
 /** §6.8.3 enumerateRPsBegin: rp, rpIDHash, totalRPs; no discoverable credential → CTAP2_ERR_NO_CREDENTIALS. */
 export async function enumerateRPsBegin(h: HandlerContext): Promise<CredentialManagementResponse> {
-  requireUnboundToken(h);
+  // "If the pinUvAuthToken has a permissions RP ID associated → CTAP2_ERR_PIN_AUTH_INVALID."
+  requireTokenScope(h, 'allRps');
   const rpIds = [...new Set(residentsByAge(h).map((c) => c.rpId))];
   const [first, ...rest] = rpIds;
   if (first === undefined) throw new CtapError(CtapStatus.CTAP2_ERR_NO_CREDENTIALS, 'no discoverable credentials');
@@ -107,8 +99,7 @@ export async function enumerateRPsGetNextRP(h: HandlerContext): Promise<Credenti
 export async function enumerateCredentialsBegin(h: HandlerContext, p: CredMgmtParams): Promise<CredentialManagementResponse> {
   if (p.rpIDHash === undefined) throw missing('subCommandParams.rpIDHash');
   const hash = p.rpIDHash;
-  const bound = pinSession(h).token.rpId;
-  if (bound !== undefined && !equal(rpIdHashOf(h, bound), hash)) throw pinAuthInvalid('the pinUvAuthToken is bound to another RP ID');
+  requireTokenScope(h, { rpIdHash: hash });
   const creds = residentsByAge(h).filter((c) => equal(rpIdHashOf(h, c.rpId), hash));
   const [first, ...rest] = creds;
   if (first === undefined) throw new CtapError(CtapStatus.CTAP2_ERR_NO_CREDENTIALS, 'no discoverable credentials for this RP');

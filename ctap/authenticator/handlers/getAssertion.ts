@@ -12,21 +12,22 @@ import { discoverableCredentials, locateCredential, rpIdHashOf } from '../steps/
 import { checkCredentialListLimits } from '../steps/requestChecks.ts';
 import { establishPresence, pinUvAuthPrecheck, uvOption, verifyUser } from '../steps/userVerification.ts';
 import { getAssertionUvPolicy } from '../steps/uvPolicy.ts';
+import { versionedStatus } from '../versionedStatus.ts';
 
 /** CTAP 2.1 §6.2.2 step 4: options. Returns the effective "up" and "uv". */
 function checkOptions(h: HandlerContext, req: GetAssertionRequest): { up: boolean; uv: boolean } {
   const { rk, up } = req.options;
   // "uv" absent → false; pinUvAuthParam present → false; true without enabled built-in UV → INVALID_OPTION.
   const uv = uvOption(h, req.options.uv, req.pinUvAuthParam !== undefined);
-  // "If the "rk" option is present then: return CTAP2_ERR_UNSUPPORTED_OPTION."
-  if (rk !== undefined) throw new CtapError(CtapStatus.CTAP2_ERR_UNSUPPORTED_OPTION, 'rk is not a getAssertion option');
+  // CTAP 2.1: "If the "rk" option is present then: return CTAP2_ERR_UNSUPPORTED_OPTION" (CTAP 2.0: INVALID_OPTION).
+  if (rk !== undefined) throw new CtapError(versionedStatus(h.profile, 'getAssertionRkOption'), 'rk is not a getAssertion option');
   // "If the "up" option is not present then let the "up" option be treated as being present with the value true."
   return { up: up ?? true, uv };
 }
 
 export async function getAssertion(h: HandlerContext, req: GetAssertionRequest): Promise<GetAssertionResponse> {
   checkCredentialListLimits(h.profile, req.allowList, 'allowList');
-  const protocol = await pinUvAuthPrecheck(h, 'getAssertion', req.rpId, req); // steps 1–2
+  await pinUvAuthPrecheck(h, 'getAssertion', req.rpId, req); // steps 1–2
   const hasParam = req.pinUvAuthParam !== undefined;
   const options = checkOptions(h, req); // step 4
   // Step 10's inputs, validated before any user interaction (hmac-secret with up=false → UNSUPPORTED_OPTION).
@@ -39,7 +40,7 @@ export async function getAssertion(h: HandlerContext, req: GetAssertionRequest):
     rpId: req.rpId,
     clientDataHash: req.clientDataHash,
     ...(req.pinUvAuthParam ? { param: req.pinUvAuthParam } : {}),
-    ...(protocol ? { protocol } : {}),
+    protocol: req.pinUvAuthProtocol,
     uv,
     permission: Permission.ga,
   });

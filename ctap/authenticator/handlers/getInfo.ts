@@ -7,11 +7,12 @@ import { commandTable } from '../commands.ts';
 import type { Profile } from '../profile.ts';
 import type { PersistentState } from '../state.ts';
 import { builtInUvConfigured } from '../steps/builtInUv.ts';
-import { conformInfo } from '../infoLevel.ts';
+import { conformInfo, infoVersions } from '../infoLevel.ts';
 import {
   configSupported,
   credentialManagementSupported,
   enterpriseAttestationCapable,
+  fingerprintSensor,
   largeBlobsSupported,
   setMinPinLengthSupported,
 } from '../features.ts';
@@ -29,7 +30,7 @@ interface Previews {
 
 function previewsServed(profile: Profile): Previews {
   return {
-    bio: profile.uv?.modalities.includes('fingerprint') === true && commandTable.has(CtapCommand.authenticatorBioEnrollmentPreview),
+    bio: fingerprintSensor(profile) !== undefined && commandTable.has(CtapCommand.authenticatorBioEnrollmentPreview),
     credMgmt: credentialManagementSupported(profile) && commandTable.has(CtapCommand.authenticatorCredentialManagementPreview),
   };
 }
@@ -69,7 +70,7 @@ function buildOptions(profile: Profile, state: PersistentState, preview: Preview
   if (profile.pin) o.clientPin = state.pin !== undefined;
   if (profile.pin || profile.uv) o.pinUvAuthToken = true;
   if (profile.uv) o.uv = builtInUvConfigured({ profile, device: { persistent: state } });
-  if (profile.uv?.modalities.includes('fingerprint')) {
+  if (fingerprintSensor(profile)) {
     o.bioEnroll = state.templates.some((t) => t.modality === 'fingerprint');
     if (preview.bio) o.userVerificationMgmtPreview = o.bioEnroll;
   }
@@ -85,14 +86,8 @@ function buildOptions(profile: Profile, state: PersistentState, preview: Preview
 export function buildInfo(profile: Profile, state: PersistentState): GetInfoResponse {
   const stored = state.residentCredentials.length;
   const previews = previewsServed(profile);
-  const preview = previews.bio || previews.credMgmt;
-  // "FIDO_2_1_PRE" announces the preview commands (0x40, 0x41), so only when one is actually served.
-  const versions = preview
-    ? profile.versions.flatMap((v) => (v === 'FIDO_2_1' ? ['FIDO_2_1_PRE', v] : [v]))
-    : [...profile.versions];
-  if (preview && !versions.includes('FIDO_2_1_PRE')) versions.push('FIDO_2_1_PRE');
   const info: GetInfoResponse = {
-    versions,
+    versions: infoVersions(profile, state),
     extensions: enabledExtensions(profile),
     aaguid: profile.aaguid.slice(),
     options: buildOptions(profile, state, previews),
@@ -123,7 +118,7 @@ export function buildInfo(profile: Profile, state: PersistentState): GetInfoResp
     info.uvModality = profile.uv.modalities.reduce((bits, m) => bits | UV_MODALITY_BITS[m], 0);
     info.uvCountSinceLastPinEntry = state.uvCountSinceLastPinEntry; // CTAP 2.2
   }
-  return conformInfo(profile, state, info); // served commands only; CTAP 2.0 members for a CTAP 2.0 profile
+  return conformInfo(profile, info); // served commands only; CTAP 2.0 members for a CTAP 2.0 profile
 }
 
 /** getInfo answers at once: no user presence, no keepalive (CHECKLIST B0.7). */

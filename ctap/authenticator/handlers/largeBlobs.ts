@@ -8,9 +8,8 @@ import type { CborMap } from '../../cbor.ts';
 import { CtapStatus } from '../../constants/status.ts';
 import { CtapError } from '../../errors.ts';
 import { parseLargeBlobsRequest, type LargeBlobsRequest, type LargeBlobsResponse } from '../../messages/largeBlobs.ts';
-import { Permission, checkPinUvAuthParam } from '../../pin/authorize.ts';
+import { Permission, authorizeToken } from '../../pin/authorize.ts';
 import type { HandlerContext } from '../context.ts';
-import { largeBlobsSupported } from '../features.ts';
 import { protectedByUv } from '../steps/userVerification.ts';
 
 /** CTAP 2.1 §6.10.1: maxFragmentLength = maxMsgSize − 64. */
@@ -78,9 +77,9 @@ async function set(h: HandlerContext, req: LargeBlobsRequest, fragment: Uint8Arr
   // Step 5.5: "If the authenticator is protected by some form of user verification or the alwaysUv option ID
   // is present and true": pinUvAuthParam over the lbw message, with the lbw permission.
   if (protectedByUv(h) || h.device.persistent.alwaysUv) {
-    checkPinUvAuthParam(h, {
-      ...(req.pinUvAuthProtocol !== undefined ? { protocol: req.pinUvAuthProtocol } : {}),
-      ...(req.pinUvAuthParam !== undefined ? { param: req.pinUvAuthParam } : {}),
+    authorizeToken(h, {
+      protocol: req.pinUvAuthProtocol,
+      param: req.pinUvAuthParam,
       message: lbwMessage(h, offset, fragment),
       permission: Permission.lbw,
     });
@@ -108,10 +107,11 @@ async function set(h: HandlerContext, req: LargeBlobsRequest, fragment: Uint8Arr
   return {};
 }
 
-/** The handler parses the map itself, after checking that the profile has the command at all. */
+/**
+ * The handler parses the map itself. A profile without the feature never gets here: its dispatcher does not have
+ * the command (served.ts, features.ts largeBlobsSupported), so it answers CTAP1_ERR_INVALID_COMMAND.
+ */
 export async function largeBlobs(h: HandlerContext, params: CborMap | undefined): Promise<LargeBlobsResponse> {
-  // A profile without the feature does not have the command (no largeBlobs option): CTAP 2.1 §8.2 INVALID_COMMAND.
-  if (!largeBlobsSupported(h.profile)) throw new CtapError(CtapStatus.CTAP1_ERR_INVALID_COMMAND, 'this device has no large-blob storage');
   const req = parseLargeBlobsRequest(params);
   if (req.get !== undefined) return get(h, req, req.get);
   if (req.set !== undefined) return set(h, req, req.set);

@@ -226,11 +226,17 @@ describe('authenticatorMakeCredential (CTAP 2.1 §6.1.2)', () => {
       expect((await mc({ options: { up: true, uv: false } })).status).toBe(CtapStatus.CTAP2_OK);
     });
 
-    it('"rk" present while getInfo has no rk support → CTAP2_ERR_UNSUPPORTED_OPTION', async () => {
+    /**
+     * Spec: step 5 "If the rk option ID is not present in authenticatorGetInfo response → CTAP2_ERR_UNSUPPORTED_OPTION";
+     * our getInfo lists rk (false), so only a request it cannot honour is refused.
+     * Regression (review finding 6): { rk: false } was refused on a device without discoverable credentials.
+     */
+    it('"rk": true while getInfo has no rk support → CTAP2_ERR_UNSUPPORTED_OPTION; "rk": false is fine', async () => {
       // Without rk, credBlob and largeBlobKey cannot be enabled (ctap/extensions/registry.ts).
       const profile: Profile = { ...defaultProfile, options: { ...defaultProfile.options, rk: false }, extensions: [] };
       const { mc } = await setup({ profile });
-      expect((await mc({ options: { rk: false } })).status).toBe(CtapStatus.CTAP2_ERR_UNSUPPORTED_OPTION);
+      expect((await mc({ options: { rk: true } })).status).toBe(CtapStatus.CTAP2_ERR_UNSUPPORTED_OPTION);
+      expect((await mc({ options: { rk: false } })).status).toBe(CtapStatus.CTAP2_OK);
       expect((await mc()).status).toBe(CtapStatus.CTAP2_OK);
     });
 

@@ -1,5 +1,4 @@
 /** authenticatorMakeCredential (0x01), CTAP 2.1 §6.1.2. */
-import { equal } from '../../bytes.ts';
 import { CtapStatus } from '../../constants/status.ts';
 import { CtapError } from '../../errors.ts';
 import { countsForExcludeList } from '../../extensions/credProtect.ts';
@@ -21,7 +20,7 @@ import type { ResidentCredential } from '../state.ts';
 import { attest, attestedAaguid } from '../steps/attestation.ts';
 import { enterpriseAttestationRequested } from '../steps/enterpriseAttestation.ts';
 import { Permission } from '../../pin/authorize.ts';
-import { locateCredential, rpIdHashOf } from '../steps/credentials.ts';
+import { locateCredential, residentSlot, rpIdHashOf } from '../steps/credentials.ts';
 import { collectUserPresence } from '../steps/presence.ts';
 import { checkCredentialListLimits } from '../steps/requestChecks.ts';
 import { makeCredentialUvPolicy } from '../steps/uvPolicy.ts';
@@ -45,8 +44,10 @@ function checkOptions(h: HandlerContext, req: MakeCredentialRequest): { rk: bool
   const { rk, up } = req.options;
   // Step 5: "uv" absent → false; pinUvAuthParam present → false; true without enabled built-in UV → INVALID_OPTION.
   const uv = uvOption(h, req.options.uv, req.pinUvAuthParam !== undefined);
-  // Step 5: "rk" present but the rk option ID absent from getInfo → CTAP2_ERR_UNSUPPORTED_OPTION.
-  if (rk !== undefined && !h.profile.options.rk) {
+  // Step 5: "If the rk option ID is not present in authenticatorGetInfo response" → CTAP2_ERR_UNSUPPORTED_OPTION.
+  // Our getInfo always lists rk (false without discoverable credentials), so only a request it cannot honour, rk
+  // true, is refused; rk false asks for what every device does.
+  if (rk === true && !h.profile.options.rk) {
     throw new CtapError(CtapStatus.CTAP2_ERR_UNSUPPORTED_OPTION, 'discoverable credentials are not supported');
   }
   // Step 5: "If the "up" option is false, end the operation by returning CTAP2_ERR_INVALID_OPTION."
@@ -60,13 +61,11 @@ function checkOptions(h: HandlerContext, req: MakeCredentialRequest): { rk: bool
  */
 async function storeResident(h: HandlerContext, record: Omit<ResidentCredential, 'seq'>): Promise<void> {
   const s = h.device.persistent;
-  const others = s.residentCredentials.filter((c) => !(c.rpId === record.rpId && equal(c.user.id, record.user.id)));
-  if (others.length >= h.profile.residentCredentialCapacity) {
-    throw new CtapError(CtapStatus.CTAP2_ERR_KEY_STORE_FULL, 'no room for another discoverable credential');
-  }
+  const slot = residentSlot(h.profile, s, record.rpId, record.user.id);
+  if (slot.full) throw new CtapError(CtapStatus.CTAP2_ERR_KEY_STORE_FULL, 'no room for another discoverable credential');
   await h.device.commit({
     ...s,
-    residentCredentials: [...others, { ...record, seq: s.nextSeq }],
+    residentCredentials: [...slot.kept, { ...record, seq: s.nextSeq }],
     nextSeq: s.nextSeq + 1,
   });
 }
@@ -74,7 +73,7 @@ async function storeResident(h: HandlerContext, record: Omit<ResidentCredential,
 export async function makeCredential(h: HandlerContext, req: MakeCredentialRequest): Promise<MakeCredentialResponse> {
   checkCredentialListLimits(h.profile, req.excludeList, 'excludeList');
   const rpId = req.rp.id;
-  const protocol = await pinUvAuthPrecheck(h, 'makeCredential', rpId, req); // steps 1–2
+  await pinUvAuthPrecheck(h, 'makeCredential', rpId, req); // steps 1–2
   const hasParam = req.pinUvAuthParam !== undefined;
   const alg = chooseAlgorithm(h.profile, req.pubKeyCredParams); // step 3
   const { rk, uv: uvRequested } = checkOptions(h, req); // steps 4–5
@@ -90,7 +89,7 @@ export async function makeCredential(h: HandlerContext, req: MakeCredentialReque
     rpId,
     clientDataHash: req.clientDataHash,
     ...(req.pinUvAuthParam ? { param: req.pinUvAuthParam } : {}),
-    ...(protocol ? { protocol } : {}),
+    protocol: req.pinUvAuthProtocol,
     uv,
     permission: Permission.mc,
   });

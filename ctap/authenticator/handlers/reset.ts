@@ -1,8 +1,7 @@
 /** authenticatorReset (0x07), CTAP 2.1 §6.6. */
 import { CtapStatus } from '../../constants/status.ts';
 import { CtapError } from '../../errors.ts';
-import { userVerificationDefaults } from '../authenticator.ts';
-import { configDefaults } from '../state.ts';
+import { configDefaults, userVerificationDefaults } from '../state.ts';
 import type { HandlerContext } from '../context.ts';
 import { requireUserPresenceOrTimeout } from '../steps/presence.ts';
 
@@ -14,6 +13,11 @@ export async function reset(h: HandlerContext): Promise<void> {
   }
   // CTAP 2.1 §6.6: user presence is required; declined → OPERATION_DENIED, timeout → USER_ACTION_TIMEOUT.
   await requireUserPresenceOrTimeout(h, 'reset');
+  // Everything volatile goes: a getNextAssertion or credMgmt enumeration in progress (whoever called: the
+  // dispatcher or the control API's factory reset), the PIN session (new key-agreement keys and pinUvAuthToken, no
+  // consecutive mismatches), an enrollment or large-blob write in progress, a U2F touch latched before the wipe
+  // (OpenSK resets its U2F state too). The reset window (time of power-up) stays.
+  h.device.dropVolatile();
   // Wipe every credential: discoverable ones are deleted, and a new master key makes every earlier credential
   // ID (discoverable or not) unusable; counters go with them. AAGUID and attestation chain are kept.
   // CHECKLIST B6.3: the PIN is removed; pinRetries, uvRetries, minPINLength, forcePINChange and alwaysUv return
@@ -31,11 +35,4 @@ export async function reset(h: HandlerContext): Promise<void> {
     // CHECKLIST B6.3: the large-blob array returns to its initial value, minPinLengthRPIDs empties, EA is disabled.
     ...configDefaults(),
   });
-  // New key-agreement keys and pinUvAuthToken, no consecutive mismatches: the PIN session starts over.
-  h.device.pin = undefined;
-  h.device.enrollment = undefined; // an enrollment in progress has nothing left to add to
-  h.device.largeBlobWrite = undefined; // a pending large-blob write would overwrite the restored array
-  // A U2F touch latched before the wipe must not approve a registration after it (OpenSK resets its U2F state too).
-  h.device.u2fPresence?.dispose();
-  h.device.u2fPresence = undefined;
 }

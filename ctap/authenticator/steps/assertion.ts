@@ -11,13 +11,14 @@ import { buildAuthData } from '../../webauthn/authData.ts';
 import { AuthDataFlag } from '../../webauthn/flags.ts';
 import type { HandlerContext } from '../context.ts';
 import type { AssertionCandidate } from '../deviceState.ts';
+import type { Crypto } from '../env.ts';
 import type { PersistentState } from '../state.ts';
 
 const MAX_COUNTER = 0xffffffff;
 
-/** Key of a non-resident credential's counter: hex(SHA-256(credential ID)). */
-export function counterKey(h: HandlerContext, credentialId: Uint8Array): string {
-  return toHex(h.env.crypto.sha256(credentialId));
+/** Key of a non-resident credential's counter: hex(SHA-256(credential ID)). Also the control API's (controlCredentials.ts). */
+export function counterKey(crypto: Pick<Crypto, 'sha256'>, credentialId: Uint8Array): string {
+  return toHex(crypto.sha256(credentialId));
 }
 
 /**
@@ -36,7 +37,7 @@ export function incrementCounter(h: HandlerContext, c: AssertionCandidate): { ne
     });
     return { next: { ...s, residentCredentials }, signCount };
   }
-  const key = counterKey(h, c.credentialId);
+  const key = counterKey(h.env.crypto, c.credentialId);
   const signCount = Math.min((s.counters.get(key) ?? 0) + 1, MAX_COUNTER);
   const counters = new Map(s.counters);
   counters.set(key, signCount);

@@ -8,6 +8,7 @@ import type { HandlerContext } from '../context.ts';
 import { unwrapCredentialId } from '../credentialId.ts';
 import type { AssertionCandidate } from '../deviceState.ts';
 import type { Crypto } from '../env.ts';
+import type { Profile } from '../profile.ts';
 import type { PersistentState, ResidentCredential, ServerSideCredential } from '../state.ts';
 
 export function rpIdHashOf(h: HandlerContext, rpId: string): Uint8Array {
@@ -71,6 +72,24 @@ export function locateCredential(h: HandlerContext, rpIdHash: Uint8Array, d: Cre
 /** A stored discoverable credential as an assertion candidate. */
 export function residentCandidate(c: ResidentCredential): AssertionCandidate {
   return { credentialId: c.credentialId, alg: c.alg, privateKey: c.privateKey, credProtect: c.credProtect ?? 0, resident: c };
+}
+
+/**
+ * CTAP 2.1 §6.1.2 step 17, where a new discoverable credential for (rpId, userId) goes: the one stored for the same
+ * (rp.id, user.id), if any, is overwritten (`replaced`), the others stay (`kept`); `full` when those already fill the
+ * profile's residentCredentialCapacity (makeCredential answers CTAP2_ERR_KEY_STORE_FULL). The control API's
+ * injection follows the same rule.
+ */
+export function residentSlot(
+  profile: Profile,
+  s: PersistentState,
+  rpId: string,
+  userId: Uint8Array,
+): { replaced: ResidentCredential[]; kept: ResidentCredential[]; full: boolean } {
+  const replaced: ResidentCredential[] = [];
+  const kept: ResidentCredential[] = [];
+  for (const c of s.residentCredentials) (c.rpId === rpId && equal(c.user.id, userId) ? replaced : kept).push(c);
+  return { replaced, kept, full: kept.length >= profile.residentCredentialCapacity };
 }
 
 /** CTAP 2.1 §6.2.2 step 7 / 12: discoverable credentials of the RP, ordered by creation time, newest first. */

@@ -31,15 +31,18 @@ export function checkPinUsable(h: HandlerContext): StoredPin {
   return s.pin;
 }
 
-/** Decrement pinRetries (persisted), then decrypt pinHashEnc and compare it with CurrentStoredPIN. */
+/**
+ * Decrement pinRetries (persisted), then decrypt pinHashEnc and compare it with CurrentStoredPIN. `stored` is what
+ * the caller's checkPinUsable returned (its step comes before decapsulate and verify, per each subcommand).
+ */
 export async function verifyPinHashEnc(
   h: HandlerContext,
+  stored: StoredPin,
   protocol: PinUvAuthProtocol,
   sharedSecret: Uint8Array,
   pinHashEnc: Uint8Array,
 ): Promise<void> {
   const session = pinSession(h);
-  const stored = checkPinUsable(h);
   // "The authenticator decrements the pinRetries counter by 1" — saved before comparing (CHECKLIST G12).
   await h.device.commit({ ...h.device.persistent, pinRetries: h.device.persistent.pinRetries - 1 });
   const hash = protocol.decrypt(sharedSecret, pinHashEnc);
@@ -55,11 +58,12 @@ export async function verifyPinHashEnc(
   }
   // "The authenticator sets the pinRetries counter to maximum value." A correct PIN also restores uvRetries
   // (CHECKLIST G4) and restarts CTAP 2.2 uvCountSinceLastPinEntry.
-  session.consecutiveMismatches = 0;
   await h.device.commit({
     ...h.device.persistent,
     pinRetries: maxPinRetries(h.profile),
     uvRetries: maxUvRetries(h.profile),
     uvCountSinceLastPinEntry: 0,
   });
+  // Only a match that was recorded ends the run of mismatches: if that save failed, the soft lock still counts.
+  session.consecutiveMismatches = 0;
 }

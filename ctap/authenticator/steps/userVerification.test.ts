@@ -19,6 +19,7 @@ import {
 } from '../../../test/helpers/testEnv.ts';
 import { parseAuthData } from '../../../test/helpers/webauthn.ts';
 import { PinClient, Perm, type ClientPinCall, type Protocol } from '../../../test/helpers/pinClient.ts';
+import { ConfigSub, CredSub, ManagementClient } from '../../../test/helpers/management.ts';
 
 const MC = CtapCommand.authenticatorMakeCredential;
 const GA = CtapCommand.authenticatorGetAssertion;
@@ -139,6 +140,28 @@ describe('makeCredential / getAssertion with a pinUvAuthToken', () => {
     const fresh = await token();
     t.scheduler.advance(29_000);
     expect((await mc({}, fresh)).status).toBe(0);
+  });
+
+  /**
+   * Spec: §6.5.2.1: the initial usage time limit applies until the token is used. Regression (review finding 8): a
+   * use refused for a missing permission or another RP ID marked the token used, so it escaped that limit.
+   */
+  it('a refused use is no first use: the token still expires 30 s after issuance (mc/ga and other commands)', async () => {
+    const { t, auth, c, mc, ga, token } = await setup();
+    expect((await mc({ options: { rk: true } }, await token(Perm.mc))).status).toBe(0);
+    const tok = await token(Perm.ga, 'example.com');
+    expect((await mc({}, tok)).status).toBe(CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID); // no mc permission
+    expect((await ga({ rpId: 'other.example' }, tok)).status).toBe(CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID); // bound elsewhere
+    t.scheduler.advance(30_000);
+    expect((await ga({}, tok)).status).toBe(CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID);
+
+    const mgmt = new ManagementClient((cmd, params) => ctapCall(auth, cmd, params));
+    const cm = { token: await token(Perm.cm), pin: c };
+    expect((await mgmt.config(ConfigSub.toggleAlwaysUv, { auth: cm })).status).toBe(CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID); // no acfg
+    t.scheduler.advance(30_000);
+    expect((await mgmt.credMgmt(CredSub.getCredsMetadata, { auth: cm })).status).toBe(CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID);
+    const fresh = { token: await token(Perm.cm), pin: c };
+    expect((await mgmt.credMgmt(CredSub.getCredsMetadata, { auth: fresh })).status).toBe(0);
   });
 
   it('a power cycle invalidates the token', async () => {

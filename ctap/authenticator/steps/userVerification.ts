@@ -5,10 +5,10 @@
  */
 import { CtapStatus } from '../../constants/status.ts';
 import { CtapError } from '../../errors.ts';
-import { requireProtocol, verifyWithToken } from '../../pin/authorize.ts';
-import type { PinUvAuthProtocol } from '../../pin/protocol.ts';
-import { pinSession } from '../../pin/session.ts';
+import { authorizeToken, requireProtocol } from '../../pin/authorize.ts';
 import type { HandlerContext } from '../context.ts';
+import { isCtap21 } from '../profile.ts';
+import { versionedStatus } from '../versionedStatus.ts';
 import { builtInUvConfigured, performBuiltInUv } from './builtInUv.ts';
 import { collectUserPresence, requireUserPresence } from './presence.ts';
 
@@ -39,22 +39,23 @@ export function uvRequired(pinUsable: boolean, why: string): CtapError {
  * Steps 1–2. Step 1 (only "if authenticator supports either pinUvAuthToken or clientPin features"): a
  * zero-length pinUvAuthParam asks for a touch (CTAP 2.0 "select an authenticator"): declined / timed out →
  * OPERATION_DENIED, otherwise PIN_NOT_SET or PIN_INVALID. Step 2: pinUvAuthParam present → pinUvAuthProtocol
- * absent → MISSING_PARAMETER, unsupported → INVALID_PARAMETER. Returns the protocol when a param is present.
+ * absent → MISSING_PARAMETER, unsupported → INVALID_PARAMETER (a CTAP 2.0 profile: PIN_AUTH_INVALID,
+ * versionedStatus.ts). authorizeToken resolves the protocol again when it verifies the param.
  */
 export async function pinUvAuthPrecheck(
   h: HandlerContext,
   command: McGa,
   rpId: string,
   req: { pinUvAuthParam?: Uint8Array; pinUvAuthProtocol?: number },
-): Promise<PinUvAuthProtocol | undefined> {
-  if (req.pinUvAuthParam === undefined) return undefined;
+): Promise<void> {
+  if (req.pinUvAuthParam === undefined) return;
   if (req.pinUvAuthParam.length === 0 && (h.profile.pin || h.profile.uv)) {
     const touch = await collectUserPresence(h, command, rpId);
     if (touch !== 'approved') throw new CtapError(CtapStatus.CTAP2_ERR_OPERATION_DENIED, `user presence ${touch}`);
     if (clientPinSet(h)) throw new CtapError(CtapStatus.CTAP2_ERR_PIN_INVALID, 'touched: a PIN is set');
     throw new CtapError(CtapStatus.CTAP2_ERR_PIN_NOT_SET, 'touched: no PIN is set');
   }
-  return requireProtocol(h, req.pinUvAuthProtocol);
+  requireProtocol(h, req.pinUvAuthProtocol, versionedStatus(h.profile, 'unsupportedPinProtocol'));
 }
 
 /**
@@ -77,25 +78,18 @@ export interface UvOutcome {
 }
 
 /**
- * Step 11 (mc) / 6 (ga), when the authenticator is protected by UV. With pinUvAuthParam: verify it over
- * clientDataHash with the pinUvAuthToken; it must carry the mc / ga permission, match a bound RP ID and still
- * have its userVerified flag; an unbound token is bound to this RP. Any failure → PIN_AUTH_INVALID.
+ * Step 11 (mc) / 6 (ga), when the authenticator is protected by UV. With pinUvAuthParam (already checked by
+ * pinUvAuthPrecheck): authorizeToken over clientDataHash with the mc / ga permission (a bound RP ID must match,
+ * the userVerified flag must still be set; an unbound token is bound to this RP). Any failure → PIN_AUTH_INVALID.
  * With uv=true: performBuiltInUv(internalRetry = true).
  */
 export async function verifyUser(
   h: HandlerContext,
-  o: { command: McGa; rpId: string; clientDataHash: Uint8Array; param?: Uint8Array; protocol?: PinUvAuthProtocol; uv: boolean; permission: number },
+  o: { command: McGa; rpId: string; clientDataHash: Uint8Array; param?: Uint8Array; protocol?: number; uv: boolean; permission: number },
 ): Promise<UvOutcome> {
   if (!protectedByUv(h)) return { uv: false, upEvidence: false };
-  if (o.param !== undefined && o.protocol) {
-    const token = pinSession(h).token;
-    const invalid = (why: string) => new CtapError(CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID, why);
-    if (!verifyWithToken(h, o.protocol, o.clientDataHash, o.param)) throw invalid('pinUvAuthParam does not verify');
-    token.markUsed();
-    if (!token.hasPermission(o.permission)) throw invalid(`the pinUvAuthToken lacks the ${o.command} permission`);
-    if (token.rpId !== undefined && token.rpId !== o.rpId) throw invalid('the pinUvAuthToken is bound to another RP ID');
-    if (!token.userVerifiedFlag()) throw invalid('the pinUvAuthToken was already used for an mc/ga');
-    if (token.rpId === undefined) token.bindRpId(o.rpId);
+  if (o.param !== undefined) {
+    authorizeToken(h, { protocol: o.protocol, param: o.param, message: o.clientDataHash, permission: o.permission, rpId: o.rpId });
     return { uv: true, upEvidence: false };
   }
   if (o.uv) {
@@ -135,12 +129,16 @@ export function userPresentAlready(h: HandlerContext, hasParam: boolean, outcome
  * built-in UV already supplied presence; declined / timed out → OPERATION_DENIED. Then "set the up bit,
  * clearUserPresentFlag(), clearUserVerifiedFlag(), clearPinUvAuthTokenPermissionsExceptLbw()": one token, one
  * mc/ga. (Steps 13 / 8: when built-in UV supplied the evidence, the up bit is set and this step is skipped.)
+ * A CTAP 2.0 pinToken is not consumed: it serves every mc/ga until power cycle or PIN change.
  */
 export async function establishPresence(h: HandlerContext, command: McGa, rpId: string, hasParam: boolean, outcome: UvOutcome): Promise<void> {
   if (outcome.upEvidence) return;
   // No PIN session yet (nothing PIN-related since power-up): there is no token to consult or consume.
   const token = h.device.pin?.token;
   if (!(hasParam && token?.userPresentFlag())) await requireUserPresence(h, command, rpId);
+  // CTAP 2.0 §5.5 (pinToken): generated at power-up and valid until the next power cycle or PIN change; the
+  // one-token-one-mc/ga rule is CTAP 2.1's.
+  if (!isCtap21(h.profile)) return;
   token?.clearUserPresentFlag();
   token?.clearUserVerifiedFlag();
   token?.clearPermissionsExceptLbw();

@@ -7,7 +7,8 @@
 import { EmulatorError } from '../../../ctap/errors.ts';
 import { ControlClient, ControlRequestError } from '../../control/http/client.ts';
 import { DEFAULT_CONTROL_PORT, defaultTokenPath, readTokenFile } from '../../control/http/tokenFile.ts';
-import { CliError, errnoCode, nonEmpty, parseMs, parsePort } from '../errors.ts';
+import { errnoCode } from '../../errno.ts';
+import { CliError, nonEmpty, parseMs, parsePort } from '../errors.ts';
 
 export interface TargetFlags {
   controlUrl?: string;

@@ -7,6 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { EmulatorError } from '../../../ctap/errors.ts';
 import { profileNames, startDevice, type Device } from '../../device.ts';
+import { errnoCode } from '../../errno.ts';
 import type { FaultRule, FaultRuleInput } from '../../faults/types.ts';
 import { badRequest, HttpError } from './errors.ts';
 import {
@@ -50,11 +51,6 @@ export interface RegistryOptions {
   allowRemote: boolean;
   /** Most authenticators created over HTTP at once (default 32). */
   maxAuthenticators?: number;
-}
-
-function errnoCode(e: unknown): string | undefined {
-  const code = (e as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
 }
 
 const BACKUP_COMMANDS = ['makeCredential', 'getAssertion', 'getNextAssertion'];

@@ -4,13 +4,36 @@
  * the values (ranges, base64url, rule semantics) with messages naming the field.
  */
 import { CORRUPT_TARGETS } from '../../../ctap/authenticator/control.ts';
+import { MAX_DELAY_MS } from '../../limits.ts';
 
 const b64url = { type: 'string', pattern: '^[A-Za-z0-9_-]*={0,2}$', maxLength: 4096 } as const;
 const bool = { type: 'boolean' } as const;
-const ms = { type: 'number', minimum: 0 } as const;
+const ms = { type: 'number', minimum: 0, maximum: MAX_DELAY_MS } as const;
 const uint = { type: 'integer', minimum: 0 } as const;
 const modality = { type: 'string', enum: ['fingerprint', 'face'] } as const;
 const presenceMode = { type: 'string', enum: ['approve', 'deny', 'timeout'] } as const;
+/** A template to seed (its name's UTF-8 length is checked against the profile's maxTemplateFriendlyName at start). */
+const templateSeed = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['modality'],
+  properties: { modality, name: { type: 'string', maxLength: 255 } },
+} as const;
+/** A sensor behaviour: an outcome or { policy } / { script, then? } / { falseRejectionRate } (checked by the sensor). */
+const sensorBehaviour = { anyOf: [{ type: 'string' }, { type: 'object' }] } as const;
+
+/** startDevice's `verification` (SensorOptions). */
+const verification = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    templates: { type: 'array', items: templateSeed, maxItems: 64 },
+    fingerprint: sensorBehaviour,
+    face: sensorBehaviour,
+    enrollSamples: { type: 'array', maxItems: 1000, items: { anyOf: [{ type: 'integer', minimum: 0, maximum: 255 }, { const: 'timeout' }] } },
+    delayMs: ms,
+  },
+} as const;
 
 export const authenticatorParams = {
   type: 'object',
@@ -51,7 +74,7 @@ export const createAuthenticatorBody = {
       additionalProperties: false,
       properties: { host: { type: 'string', minLength: 1, maxLength: 255 }, port: { type: 'integer', minimum: 0, maximum: 65535 } },
     },
-    verification: { type: 'object' },
+    verification,
     presence: {
       type: 'object',
       additionalProperties: false,

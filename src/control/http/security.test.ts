@@ -1,5 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { checkContentType, checkHost, checkOrigin, checkToken, generateToken, isLoopback, sameSecret, type GuardConfig } from './security.ts';
+import type { NetworkInterfaceInfo } from 'node:os';
+import {
+  allowedHostsFor,
+  checkContentType,
+  checkHost,
+  checkOrigin,
+  checkToken,
+  generateToken,
+  isHostName,
+  isLocalRequest,
+  isLoopback,
+  isUnspecified,
+  sameSecret,
+  type GuardConfig,
+} from './security.ts';
 
 const cfg: GuardConfig = { port: 8112, allowedHosts: [], allowedOrigins: [], token: 'a'.repeat(43) };
 
@@ -46,6 +60,39 @@ describe('control API guards', () => {
     expect(checkContentType({ 'content-type': 'text/plain', 'content-length': '2' })?.status).toBe(415);
     expect(checkContentType({ 'transfer-encoding': 'chunked' })?.status).toBe(415);
     expect(checkContentType({ 'content-type': 'application/x-www-form-urlencoded' })?.status).toBe(415);
+  });
+
+  /** Regression: bound to 0.0.0.0 only loopback names and "0.0.0.0" were accepted, so no remote client could connect. */
+  it('bound to 0.0.0.0 / ::, every interface address is an allowed host; a named bind host is one itself', () => {
+    const iface = (address: string, family: 'IPv4' | 'IPv6'): NetworkInterfaceInfo =>
+      ({ address, family, netmask: '', mac: '', internal: false, cidr: null, ...(family === 'IPv6' ? { scopeid: 0 } : {}) }) as NetworkInterfaceInfo;
+    const interfaces = { lo: [iface('127.0.0.1', 'IPv4')], eth0: [iface('192.0.2.7', 'IPv4'), iface('FE80::1%eth0', 'IPv6')] };
+    for (const bind of ['0.0.0.0', '::', '[::]']) {
+      expect(isUnspecified(bind), bind).toBe(true);
+      const allowed = allowedHostsFor(bind, ['vfido.lan'], interfaces);
+      expect(allowed.sort(), bind).toEqual(['127.0.0.1', '192.0.2.7', 'fe80::1', 'vfido.lan']);
+      const c = { ...cfg, allowedHosts: allowed };
+      for (const h of ['192.0.2.7:8112', '[fe80::1]:8112', 'vfido.lan:8112']) expect(checkHost(c, h), h).toBeUndefined();
+      for (const h of ['192.0.2.8:8112', '0.0.0.0:8112', '192.0.2.7:8113']) expect(checkHost(c, h)?.status, h).toBe(403);
+    }
+    expect(allowedHostsFor('192.0.2.9', [], interfaces)).toEqual(['192.0.2.9']);
+    expect(allowedHostsFor('127.0.0.1', [], interfaces)).toEqual([]);
+    expect(isUnspecified('192.0.2.9')).toBe(false);
+  });
+
+  it('allowed host names: a name or an address, never a port or anything else', () => {
+    for (const h of ['vfido.lan', '192.0.2.10', '::1', '[fe80::1]', 'a']) expect(isHostName(h), h).toBe(true);
+    for (const h of ['vfido.lan:8112', '', ' vfido', 'a b', 'http://x', '-x', 'x/y']) expect(isHostName(h), h).toBe(false);
+  });
+
+  it('a local request: from a loopback peer, addressed to a loopback name', () => {
+    expect(isLocalRequest('127.0.0.1', '127.0.0.1:8112')).toBe(true);
+    expect(isLocalRequest('::ffff:127.0.0.1', 'localhost:8112')).toBe(true);
+    expect(isLocalRequest('::1', '[::1]:8112')).toBe(true);
+    expect(isLocalRequest('127.0.0.1', '192.0.2.10:8112')).toBe(false);
+    expect(isLocalRequest('192.0.2.20', '127.0.0.1:8112')).toBe(false);
+    expect(isLocalRequest(undefined, '127.0.0.1:8112')).toBe(false);
+    expect(isLocalRequest('127.0.0.1', undefined)).toBe(false);
   });
 
   it('tokens are 32 random bytes, base64url', () => {

@@ -1,8 +1,9 @@
 /**
  * The control API's request guards. A web page can reach a loopback port, so every request must prove it is
  * not one (DESIGN.md "Control"):
- * - Host must name this server (`127.0.0.1:PORT`, `localhost:PORT`, `[::1]:PORT`, or an allowed host): a DNS-
- *   rebinding page's requests carry its own host name → 403.
+ * - Host must name this server (`127.0.0.1:PORT`, `localhost:PORT`, `[::1]:PORT`, the bind address, every
+ *   interface address of the machine when bound to 0.0.0.0 / ::, or an allowed host): a DNS-rebinding page's
+ *   requests carry its own host name → 403.
  * - No `Origin` header unless explicitly allowed (default: none; `null` is refused too): browsers send Origin on
  *   every cross-origin fetch and on every POST, so this refuses all browser-initiated calls → 403. A
  *   `Sec-Fetch-Site` other than `none` (a browser navigation from another site) → 403. No CORS headers, ever.
@@ -10,9 +11,11 @@
  *   constant time → 401.
  * - A request body must be `application/json` (the "simple request" content types a form can send without a
  *   preflight — text/plain, form encodings — are refused) → 415.
+ * - Private keys are exported only to a local request (isLocalRequest): from loopback, addressed to loopback.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
+import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 
 export interface GuardConfig {
   /** The port the server listens on (Host headers must carry it). */
@@ -60,17 +63,68 @@ export function sameSecret(a: string, b: string): boolean {
 
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '::1'];
 
+/** A host name, an IPv4 or an IPv6 address (brackets optional), without a port: an allowed Host name. */
+export function isHostName(h: string): boolean {
+  return /^(?:[A-Za-z0-9][A-Za-z0-9.-]{0,252}|\[?[0-9A-Fa-f:.]+\]?)$/.test(h);
+}
+
+/** 0.0.0.0 or :: — every interface. */
+export function isUnspecified(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '');
+  return h === '0.0.0.0' || (isIP(h) === 6 && /^[0:]+$/.test(h));
+}
+
+/** A host name or address as Host headers carry it: lower case, no brackets, no IPv6 zone (`%eth0`). */
+function normalHost(h: string): string {
+  return h.replace(/^\[|\]$/g, '').replace(/%.*$/, '').toLowerCase();
+}
+
+/**
+ * The names a Host header may carry besides the loopback ones: the `extra` allowed hosts, and the bind address;
+ * bound to 0.0.0.0 / :: that is every address of the machine's interfaces (a client on the LAN sends the one
+ * it connected to).
+ */
+export function allowedHostsFor(
+  bindHost: string,
+  extra: readonly string[] = [],
+  interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces(),
+): string[] {
+  const out = new Set(extra.map(normalHost));
+  if (isUnspecified(bindHost)) {
+    for (const list of Object.values(interfaces)) for (const i of list ?? []) out.add(normalHost(i.address));
+  } else if (!isLoopback(bindHost)) {
+    out.add(normalHost(bindHost));
+  }
+  return [...out];
+}
+
+/** The host part of a Host header (undefined when absent or malformed). */
+function hostOfHeader(hostHeader: string | undefined): string | undefined {
+  return hostHeader === undefined ? undefined : splitHostHeader(hostHeader)?.host;
+}
+
+/**
+ * A request that never left the machine: it came from a loopback address and was addressed to a loopback name.
+ * A request addressed to another name went (or could have gone) over the network, even when the peer is local.
+ */
+export function isLocalRequest(remoteAddress: string | undefined, hostHeader: string | undefined): boolean {
+  const host = hostOfHeader(hostHeader);
+  return remoteAddress !== undefined && isLoopback(remoteAddress) && host !== undefined && isLoopback(host);
+}
+
 export function checkHost(cfg: GuardConfig, hostHeader: string | undefined): GuardFailure | undefined {
   const parsed = hostHeader === undefined ? undefined : splitHostHeader(hostHeader);
   const ok =
     parsed !== undefined &&
     parsed.port === cfg.port &&
-    (LOOPBACK_NAMES.includes(parsed.host) || cfg.allowedHosts.some((h) => h.replace(/^\[|\]$/g, '').toLowerCase() === parsed.host));
+    (LOOPBACK_NAMES.includes(parsed.host) || cfg.allowedHosts.some((h) => normalHost(h) === parsed.host));
   if (ok) return undefined;
   return {
     status: 403,
     code: 'EMU_ERR_FORBIDDEN_HOST',
-    message: `Host header must be 127.0.0.1:${cfg.port}, localhost:${cfg.port} or [::1]:${cfg.port} (DNS rebinding protection)`,
+    message:
+      `Host header must be 127.0.0.1:${cfg.port}, localhost:${cfg.port}, [::1]:${cfg.port} or an allowed host with this port ` +
+      '(DNS rebinding protection; vfido start --control-allowed-host NAME adds one)',
   };
 }
 

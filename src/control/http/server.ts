@@ -11,7 +11,17 @@ import { silentLogger } from '../../log.ts';
 import { EmulatorError } from '../../../ctap/errors.ts';
 import { errorBody, formatValidation, HttpError, toHttpError } from './errors.ts';
 import { AuthenticatorRegistry } from './registry.ts';
-import { checkContentType, checkHost, checkOrigin, checkToken, generateToken, isLoopback, type GuardConfig } from './security.ts';
+import {
+  allowedHostsFor,
+  checkContentType,
+  checkHost,
+  checkOrigin,
+  checkToken,
+  generateToken,
+  isHostName,
+  isLoopback,
+  type GuardConfig,
+} from './security.ts';
 import { authenticatorRoutes } from './routes/authenticators.ts';
 import { credentialRoutes } from './routes/credentials.ts';
 import { faultRoutes } from './routes/faults.ts';
@@ -26,7 +36,10 @@ export interface ControlServerOptions {
   token?: string;
   /** Allow a non-loopback bind address (the token is still required on every request). */
   allowRemote?: boolean;
-  /** Extra names accepted in the Host header (besides 127.0.0.1, localhost, [::1] and a non-loopback bind host). */
+  /**
+   * Extra names accepted in the Host header (host names or addresses, no port), besides 127.0.0.1, localhost,
+   * [::1] and the bind address (bound to 0.0.0.0 / ::: every interface address of the machine).
+   */
   allowedHosts?: string[];
   /** Origins whose requests are accepted (exact `scheme://host:port`). Default none: any Origin header → 403. */
   allowedOrigins?: string[];
@@ -150,12 +163,17 @@ export async function startControlServer({
   if (typeof token !== 'string' || token.length < MIN_TOKEN_LENGTH || /\s/.test(token)) {
     throw new EmulatorError('EMU_ERR_INVALID_ARGUMENT', `token: at least ${MIN_TOKEN_LENGTH} characters, no whitespace`);
   }
+  allowedHosts.forEach((h, i) => {
+    if (typeof h !== 'string' || !isHostName(h)) {
+      throw new EmulatorError('EMU_ERR_INVALID_ARGUMENT', `allowedHosts[${i}]: expected a host name or address without a port, got ${JSON.stringify(h)}`);
+    }
+  });
   const registry = new AuthenticatorRegistry({ logger: log, allowRemote, ...(maxAuthenticators !== undefined ? { maxAuthenticators } : {}) });
   for (const [id, device] of Object.entries(authenticators)) registry.attach(id, device);
 
   const cfg: GuardConfig = {
     port,
-    allowedHosts: [...allowedHosts, ...(isLoopback(host) ? [] : [host])],
+    allowedHosts: allowedHostsFor(host, allowedHosts),
     allowedOrigins: [...allowedOrigins],
     token,
   };

@@ -151,6 +151,14 @@ describe('scenario errors: file:line:col: field: expected …, got …', () => {
     expect(key).not.toContain('c2VjcmV0');
   });
 
+  /** Regression: `pin: "…"` (a bare string where the { value } mapping belongs) quoted the PIN in the message. */
+  it('a PIN written as a bare string is described, not quoted', () => {
+    const pin = problems(lines('state:', '  pin: "secretpin999"'));
+    expect(pin).toBe('bad.yaml:2:8: state.pin: expected a mapping with value, retries, forceChange, got a string of 12 characters');
+    expect(pin).not.toContain('secretpin');
+    expect(problems(lines('state:', '  pin: 4711'))).not.toContain('4711');
+  });
+
   it('YAML itself: syntax, duplicate keys, not a mapping', () => {
     expect(problems(lines('faults: [', '  { effect: presence.deny }'))).toMatch(/^bad\.yaml:3:1: YAML: .+/);
     expect(problems(lines('seed: a', 'seed: b'))).toBe('bad.yaml:2:1: YAML: Map keys must be unique');

@@ -1,11 +1,13 @@
 /**
  * /authenticators/:id/credentials: WebDriver Add / Get / Remove Credential(s) and Set Credential Properties,
  * plus vfido's deactivate / restore / corrupt / counter. Private keys leave the device only on an explicit
- * `?includePrivateKeys=true`.
+ * `?includePrivateKeys=true`, and only to a local request (from loopback, addressed to loopback): a server
+ * reachable from the network (allowRemote) never sends them over it.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { CorruptTarget, CredentialInfo } from '../../types.ts';
 import { HttpError } from '../errors.ts';
+import { isLocalRequest } from '../security.ts';
 import type { AuthenticatorEntry } from '../registry.ts';
 import type { RouteContext } from '../server.ts';
 import {
@@ -30,6 +32,19 @@ function canonicalId(id: string): string {
 
 function unknownCredential(id: string): HttpError {
   return new HttpError(404, 'EMU_ERR_UNKNOWN_CREDENTIAL', `no credential with id ${id} on this authenticator`);
+}
+
+/** includePrivateKeys=true, refused (403) unless the request is local. */
+function wantsPrivateKeys(req: FastifyRequest, flag: 'true' | 'false' | undefined): boolean {
+  if (flag !== 'true') return false;
+  if (!isLocalRequest(req.socket.remoteAddress, req.headers.host)) {
+    throw new HttpError(
+      403,
+      'EMU_ERR_FORBIDDEN_REMOTE',
+      'query.includePrivateKeys: private keys are exported only to a client on this machine that addresses it by a loopback name (127.0.0.1, localhost, [::1])',
+    );
+  }
+  return true;
 }
 
 export function credentialRoutes(app: FastifyInstance, { registry }: RouteContext): void {
@@ -69,7 +84,7 @@ export function credentialRoutes(app: FastifyInstance, { registry }: RouteContex
       const entry = registry.get(req.params.id);
       const q = req.query;
       const infos = await entry.device.control.credentials.list({
-        includePrivateKeys: q.includePrivateKeys === 'true',
+        includePrivateKeys: wantsPrivateKeys(req, q.includePrivateKeys),
         ...(q.rpId !== undefined ? { rpId: q.rpId } : {}),
       });
       return describe(entry, infos);
@@ -91,7 +106,7 @@ export function credentialRoutes(app: FastifyInstance, { registry }: RouteContex
     { schema: { params: credentialParams, querystring: credentialQuery } },
     async (req) => {
       const entry = registry.get(req.params.id);
-      return describe(entry, [await find(entry, req.params.credentialId, req.query.includePrivateKeys === 'true')])[0];
+      return describe(entry, [await find(entry, req.params.credentialId, wantsPrivateKeys(req, req.query.includePrivateKeys))])[0];
     },
   );
 
