@@ -247,12 +247,63 @@ function writeMap(w: Writer, map: Map<unknown, unknown>, depth: number): void {
   writeMembers(w, m, depth);
 }
 
+/**
+ * The canonical member order of objects with one list of member names (objects built by one piece of code,
+ * like every record of a state, share it): the names' indices sorted by encoded key, and those keys.
+ */
+interface Shape {
+  names: readonly string[];
+  order: number[];
+  keys: Uint8Array[];
+}
+
+/** Shapes seen, by member count; a small bounded memo (objects come from vfido's own code, not from input). */
+const shapes = new Map<number, Shape[]>();
+const SHAPES_PER_COUNT = 8;
+
+function shapeOf(names: readonly string[]): Shape {
+  let list = shapes.get(names.length);
+  if (list !== undefined) {
+    search: for (const shape of list) {
+      for (let i = 0; i < names.length; i++) if (shape.names[i] !== names[i]) continue search;
+      return shape;
+    }
+  } else {
+    list = [];
+    shapes.set(names.length, list);
+  }
+  const byKey = names.map((name, i) => ({ i, key: keyBytes(name) }));
+  byKey.sort((a, b) => compareKeys(a.key, b.key)); // object member names are distinct, so are their keys
+  const shape: Shape = { names: [...names], order: byKey.map((e) => e.i), keys: byKey.map((e) => e.key) };
+  if (list.length < SHAPES_PER_COUNT) list.push(shape);
+  return shape;
+}
+
 /** Any other object: its own enumerable string-keyed members (Object.keys order), as a map with text keys. */
 function writeObject(w: Writer, o: object, depth: number): void {
-  const m = members(w, depth);
   const names = Object.keys(o);
-  for (let i = 0; i < names.length; i++) addMember(m, names[i], (o as Record<string, unknown>)[names[i]!]);
-  writeMembers(w, m, depth);
+  const shape = shapeOf(names);
+  // Each member is read once (a getter runs once), in Object.keys order, before anything is written.
+  const m = members(w, depth);
+  const values = m.vals;
+  let n = 0;
+  for (let i = 0; i < names.length; i++) {
+    const v = (o as Record<string, unknown>)[names[i]!];
+    values[i] = v;
+    if (v !== undefined) n++;
+  }
+  head(w, 5, n);
+  for (let j = 0; j < shape.order.length; j++) {
+    const i = shape.order[j]!;
+    const value = values[i];
+    if (value === undefined) continue; // undefined members are dropped
+    values[i] = undefined; // the shared writer must not keep the caller's values alive
+    const kb = shape.keys[j]!;
+    reserve(w, kb.length);
+    w.buf.set(kb, w.pos);
+    w.pos += kb.length;
+    writeValue(w, value, depth + 1);
+  }
 }
 
 function writeValue(w: Writer, v: unknown, depth: number): void {

@@ -171,6 +171,12 @@ describe('startDevice', () => {
     expect(keepalives.length).toBeGreaterThan(0);
   });
 
+  /** Regression: `delayMs: 3e9` (35 days) overflowed setTimeout and the user refused at once. */
+  it('a presence delay beyond one hour is refused at start (a timer cannot fire "now" by overflow)', async () => {
+    await expect(start({ transport: 'memory', presence: { mode: 'deny', delayMs: 3e9 } })).rejects.toThrow(/^delayMs: expected a number of ms 0\.\.3600000 ms/);
+    await expect(start({ transport: 'memory', verification: { delayMs: 3e9 }, profile: 'ctap21-fingerprint' })).rejects.toThrow(RangeError);
+  });
+
   it('keeps persistent state across a power cycle (file store)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'vfido-device-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));

@@ -50,7 +50,10 @@ export interface StartDeviceOptions {
   host?: string;
   /** UDP port, default 8111; 0 picks a free one (see `Device.address`). */
   port?: number;
-  /** 'memory' (nothing persisted) or a store file. Default: the file at defaultStorePath(). */
+  /**
+   * 'memory' (nothing persisted) or a store file. Default: the file at defaultStorePath(). A store file is used by
+   * one device at a time (`<file>.lock`, src/env/storeLock.ts): a second start on it rejects EMU_ERR_STORE_LOCKED.
+   */
   store?: 'memory' | { path: string };
   attestation?: AttestationMode;
   /** What the device is: a profile name (see profileNames()) or a Profile. Default: the default profile. */
@@ -86,7 +89,7 @@ export interface Device {
   readonly control: DeviceControl;
   /** Drop volatile state, reload persistent state, restart the reset window (as unplug + replug). */
   powerCycle(): Promise<void>;
-  /** Stop: release the socket, abort pending requests. Idempotent. */
+  /** Stop: release the socket, abort pending requests, cancel the device's timers, release the store file. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -343,11 +346,14 @@ async function openDevice(opts: StartDeviceOptions, lock: StoreLock | undefined)
     powerCycle,
     close() {
       closing ??= (async () => {
-        hid.close();
-        await transport.close();
-        scheduler.close(); // pending presence / U2F / fault timers
-        await store.close(); // lets the saves in flight finish
-        await lock?.release();
+        try {
+          hid.close();
+          await transport.close();
+        } finally {
+          scheduler.close(); // pending presence / U2F / fault timers
+          await store.close(); // lets the saves in flight finish
+          await lock?.release();
+        }
       })();
       return closing;
     },

@@ -64,6 +64,32 @@ describe('startDevice: verification', () => {
     );
   });
 
+  /**
+   * Regression: `verification` was not validated: a name that is not a string was stored (and made the state
+   * undecodable at the next power-up); `templates: "x"` iterated the string's characters.
+   */
+  it('template seeds are validated before the device starts: an array of { modality, name? }, names within the byte limit', async () => {
+    const bad: [unknown, RegExp][] = [
+      ['x', /^verification\.templates: expected an array of \{ modality, name\? \}, got "x"$/],
+      [[{ modality: 'fingerprint', name: { a: 1 } }], /^verification\.templates\[0\]\.name: expected a string, got an object$/],
+      [[{ modality: 'fingerprint', name: 7 }], /^verification\.templates\[0\]\.name: expected a string, got number 7$/],
+      [['fingerprint'], /^verification\.templates\[0\]: expected \{ modality, name\? \}/],
+      [[{ modality: 'iris' }], /^verification\.templates\[0\]\.modality: expected 'fingerprint' or 'face', got "iris"$/],
+      [[{ modality: 'fingerprint', colour: 'red' }], /^verification\.templates\[0\]\.colour: unknown field/],
+      // CTAP 2.1 §6.7: maxTemplateFriendlyName is counted in UTF-8 bytes (64 on vfido's fingerprint profiles).
+      [[{ modality: 'fingerprint', name: 'é'.repeat(33) }], /^verification\.templates\[0\]\.name: at most 64 bytes of UTF-8 \(maxTemplateFriendlyName\), got 66$/],
+    ];
+    for (const [templates, message] of bad) {
+      const e = await start({ profile: fingerprintProfile, verification: { templates } as never }).catch((err: unknown) => err);
+      expect(e, JSON.stringify(templates)).toBeInstanceOf(TypeError);
+      expect((e as Error).message, JSON.stringify(templates)).toMatch(message);
+    }
+    await expect(start({ profile: fingerprintProfile, verification: 'x' as never })).rejects.toThrow(/^verification: expected \{ templates\?/);
+    const ok = await start({ profile: fingerprintProfile, verification: { templates: [{ modality: 'fingerprint', name: 'é'.repeat(32) }] } });
+    expect(ok.authenticator.templates().map((t) => t.friendlyName)).toEqual(['é'.repeat(32)]);
+    await ok.powerCycle(); // the stored state decodes
+  });
+
   it('more templates than the profile holds is refused', async () => {
     const templates = Array.from({ length: fingerprintProfile.uv!.templateCapacity + 1 }, () => ({ modality: 'fingerprint' as const }));
     await expect(start({ profile: fingerprintProfile, verification: { templates } })).rejects.toMatchObject({

@@ -28,7 +28,8 @@ export function readGetAssertionExtensions(
   o: { up: boolean },
 ): GetAssertionExtensionInputs {
   const inputs: GetAssertionExtensionInputs = { credBlob: false, largeBlobKey: false };
-  const input = (id: ExtensionId): CborValue | undefined => (extensionEnabled(h.profile, id) ? extensions?.get(id) : undefined);
+  if (extensions === undefined) return inputs;
+  const input = (id: ExtensionId): CborValue | undefined => (extensionEnabled(h.profile, id) ? extensions.get(id) : undefined);
   const hmacSecret = input(HMAC_SECRET);
   if (hmacSecret !== undefined) {
     inputs.hmacSecret = parseHmacSecretGetInput(hmacSecret);

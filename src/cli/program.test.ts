@@ -43,6 +43,14 @@ describe('vfido main (in-process)', () => {
     expect(k.err).toEqual(['vfido: --control-allowed-host must be a host name or address without a port, got "vfido.lan:8112"']);
   });
 
+  /** Regression: the JSON parser's message quoted the text around the mistake, i.e. the private key. */
+  it('a credential that is not valid JSON is reported without quoting it', async () => {
+    const k = fakeIo();
+    const json = '{"rpId":"a.example","privateKey":SECRETKEYSECRETKEY}';
+    expect(await main(argv('credentials', 'add', json, '--token', 't'.repeat(32)), k.io)).toBe(1);
+    expect(k.err).toEqual(['vfido: the credential is not valid JSON']);
+  });
+
   it('unknown commands and --help go through commander with its exit status', async () => {
     const bad = fakeIo();
     expect(await main(argv('frobnicate'), bad.io)).toBe(1);

@@ -109,6 +109,10 @@ export interface DeviceControl {
     /** Disarm all; returns how many were armed. */
     clear(): number;
   };
+  /**
+   * Oldest first, the newest HISTORY_LIMIT (10 000) entries; when older ones were dropped the list starts with
+   * `{ seq: 0, fault: 'history', seam: 'state', effect: 'history.dropped', detail: { dropped } }`.
+   */
   history: { list(): HistoryEntry[]; clear(): void };
   state: { get(): Promise<StateSummary> };
   credentials: {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createPresence } from './presence.ts';
+import { MAX_DELAY_MS } from '../limits.ts';
 import { ManualScheduler } from '../../test/helpers/scheduler.ts';
 import { CtapError } from '../../ctap/errors.ts';
 import { CtapStatus } from '../../ctap/constants/status.ts';
@@ -81,5 +82,15 @@ describe('createPresence', () => {
 
   it('rejects a negative delay', () => {
     expect(() => createPresence({ scheduler: new ManualScheduler(), delayMs: -1 })).toThrow(RangeError);
+  });
+
+  /** Regression: a 3e9 ms delay became a 1 ms one in setTimeout (the user "refused" at once). */
+  it('delays above MAX_DELAY_MS (one hour) are refused, at creation and when changed', () => {
+    const scheduler = new ManualScheduler();
+    expect(() => createPresence({ scheduler, delayMs: 3e9 })).toThrow(/^delayMs: expected a number of ms 0\.\.3600000 ms, got 3000000000$/);
+    expect(() => createPresence({ scheduler, timeoutMs: MAX_DELAY_MS + 1 })).toThrow(/^timeoutMs: /);
+    const p = createPresence({ scheduler, delayMs: MAX_DELAY_MS });
+    expect(() => p.set({ timeoutMs: Infinity })).toThrow(RangeError);
+    expect(p.delayMs).toBe(MAX_DELAY_MS);
   });
 });

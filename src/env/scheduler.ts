@@ -14,6 +14,11 @@ export const realScheduler: Scheduler = Object.freeze({
   now: (): number => performance.now(),
   setTimer(ms: number, cb: () => void): () => void {
     let remaining = Number.isFinite(ms) ? Math.max(0, ms) : 0;
+    if (remaining <= MAX_TIMEOUT_MS) {
+      // The common case, without the stepping below (every CTAPHID request arms a timer or two).
+      const once = setTimeout(cb, remaining);
+      return () => clearTimeout(once);
+    }
     let t: ReturnType<typeof setTimeout>;
     // Inputs are bounded (src/limits.ts), but a longer wait is still a wait: in steps setTimeout can take.
     const arm = (): void => {

@@ -69,14 +69,15 @@ export function guardStore(inner: Store): GuardedStore {
           ),
         );
       }
-      const run = inner.save(data).catch((e: unknown) => {
-        if (typeof e === 'object' && e !== null) saveErrors.add(e);
-        throw e;
-      });
+      const run = inner.save(data);
       inFlight.add(run);
-      void run.then(
+      // Registered before the caller's handlers: a save error is known as one before anyone sees it.
+      run.then(
         () => inFlight.delete(run),
-        () => inFlight.delete(run),
+        (e: unknown) => {
+          inFlight.delete(run);
+          if (typeof e === 'object' && e !== null) saveErrors.add(e);
+        },
       );
       return run;
     },

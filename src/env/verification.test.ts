@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createSensor, type CreateSensorOptions } from './verification.ts';
+import { MAX_DELAY_MS } from '../limits.ts';
 import { createSeededRng } from './rng.ts';
 import { ManualScheduler } from '../../test/helpers/scheduler.ts';
 import { CtapError } from '../../ctap/errors.ts';
@@ -162,7 +163,11 @@ describe('createSensor: verification', () => {
     expect(() => createSensor({ scheduler, rng, fingerprint: { script: ['match', 'nope' as never] } })).toThrow(/script\[1\]/);
     expect(() => createSensor({ scheduler, rng, enrollSamples: [0, 300] })).toThrow(/enrollSamples\[1\]/);
     expect(() => createSensor({ scheduler, rng, delayMs: -1 })).toThrow(RangeError);
+    // Regression: beyond setTimeout's range a delay fired at once; one hour (MAX_DELAY_MS) is the bound.
+    expect(() => createSensor({ scheduler, rng, delayMs: 3e9 })).toThrow(/^delayMs: expected a number of ms 0\.\.3600000 ms/);
     const s = createSensor({ scheduler, rng });
+    expect(() => s.setDelay(MAX_DELAY_MS + 1)).toThrow(RangeError);
+    s.setDelay(MAX_DELAY_MS);
     expect(() => s.script('iris' as never, ['match'])).toThrow(/modality/);
   });
 });

@@ -167,7 +167,8 @@ export class FaultEngine {
 
   /** Any rule at this seam (the seams' fast path: no facts are computed without one). */
   armed(seam: Seam): boolean {
-    return this.#rules.some((r) => r.seam === seam);
+    for (const r of this.#rules) if (r.seam === seam) return true;
+    return false;
   }
 
   // ---- firing ----

@@ -42,15 +42,27 @@ function clientDataHashOf(payload: Uint8Array): Uint8Array | undefined {
   }
 }
 
+/** A request's facts, read from its payload the first time someone asks. */
+class LazyFacts {
+  #facts: Facts | undefined;
+  constructor(
+    private readonly payload: Uint8Array,
+    private readonly channel: number,
+  ) {}
+
+  get(): Facts {
+    return (this.#facts ??= requestFacts(this.payload, this.channel));
+  }
+}
+
 export function faultMiddleware(engine: FaultEngine, o: FaultMiddlewareOptions): Middleware {
   /** Per channel: the clientDataHash of the last getAssertion (getNextAssertion responses are signed over it). */
   const lastClientDataHash = new Map<number, Uint8Array>();
 
   return (next) => async (payload, ctx) => {
     // The request's facts are decoded only if a rule at some seam asks for them (no rule armed: never).
-    let decoded: Facts | undefined;
-    const factsOf = (): Facts => (decoded ??= requestFacts(payload, ctx.channel));
-    engine.setCurrent(factsOf);
+    const lazy = new LazyFacts(payload, ctx.channel);
+    engine.setCurrent(() => lazy.get());
     // A `drop` mark left by a request whose answer never went out (cancelled, power-cycled) must not eat this one.
     engine.takeSwallow(ctx.channel);
     try {
@@ -59,7 +71,7 @@ export function faultMiddleware(engine: FaultEngine, o: FaultMiddlewareOptions):
         if (cdh) lastClientDataHash.set(ctx.channel, cdh);
       }
       if (!engine.armed('dispatch')) return await next(payload, ctx);
-      const facts = factsOf();
+      const facts = lazy.get();
 
       // Before the handler, in insertion order: a delay, or an answer without running the command.
       for (const { effect: e } of engine.fireAll('dispatch', facts, BEFORE)) {

@@ -34,36 +34,50 @@ function portFacts(engine: FaultEngine, command: string, rpId: string | undefine
   return facts;
 }
 
+/**
+ * The real port's answer as a promise, as an async wrapper would give it (a synchronous throw becomes a
+ * rejection, a plain value a resolved promise), but without a promise of its own around a native one.
+ */
+function passThrough<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return Promise.resolve(call());
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
 export function decoratePresence(inner: UserPresence, engine: FaultEngine): UserPresence {
-  return {
-    async request(req: PresenceRequest): Promise<PresenceResult> {
-      if (!engine.armed('presence')) return inner.request(req);
-      const fired = engine.fireFirst('presence', portFacts(engine, req.command, req.rpId));
-      if (!fired) return inner.request(req);
-      const e = fired.effect;
-      switch (e.type) {
-        case 'presence.approve':
-          await waitOrCancel(engine, e.afterMs ?? 0, req.signal);
-          return 'approved';
-        case 'presence.deny':
-          await waitOrCancel(engine, e.afterMs ?? 0, req.signal);
-          return 'denied';
-        case 'presence.timeout':
-          await waitOrCancel(engine, e.afterMs ?? 0, req.signal);
-          return 'timeout';
-        case 'presence.delay':
-          await waitOrCancel(engine, e.ms, req.signal);
-          return inner.request(req);
-        case 'presence.touches': {
-          // The device registers a touch only after `count` of them (a flaky button): the UPNEEDED keepalives
-          // go on for count × intervalMs, then the request is approved.
-          const interval = e.intervalMs ?? 100;
-          for (let i = 1; i <= e.count; i++) await waitOrCancel(engine, interval, req.signal);
-          return 'approved';
-        }
-        default:
-          return inner.request(req);
+  async function faulted(req: PresenceRequest): Promise<PresenceResult> {
+    const fired = engine.fireFirst('presence', portFacts(engine, req.command, req.rpId));
+    if (!fired) return inner.request(req);
+    const e = fired.effect;
+    switch (e.type) {
+      case 'presence.approve':
+        await waitOrCancel(engine, e.afterMs ?? 0, req.signal);
+        return 'approved';
+      case 'presence.deny':
+        await waitOrCancel(engine, e.afterMs ?? 0, req.signal);
+        return 'denied';
+      case 'presence.timeout':
+        await waitOrCancel(engine, e.afterMs ?? 0, req.signal);
+        return 'timeout';
+      case 'presence.delay':
+        await waitOrCancel(engine, e.ms, req.signal);
+        return inner.request(req);
+      case 'presence.touches': {
+        // The device registers a touch only after `count` of them (a flaky button): the UPNEEDED keepalives
+        // go on for count × intervalMs, then the request is approved.
+        const interval = e.intervalMs ?? 100;
+        for (let i = 1; i <= e.count; i++) await waitOrCancel(engine, interval, req.signal);
+        return 'approved';
       }
+      default:
+        return inner.request(req);
+    }
+  }
+  return {
+    request(req: PresenceRequest): Promise<PresenceResult> {
+      return engine.armed('presence') ? faulted(req) : passThrough(() => inner.request(req));
     },
   };
 }
@@ -136,22 +150,26 @@ export function decorateStore(inner: Store, engine: FaultEngine, opts: StoreDeco
       return bytes === undefined ? undefined : damage(bytes, mode);
     },
 
-    async save(data: Uint8Array): Promise<void> {
-      if (!engine.armed('store')) return inner.save(data);
-      const facts: Facts = engine.current ?? { command: 'control' };
-      const fired = engine.fireFirst('store', facts, (e) => e.type === 'store.full' || e.type === 'store.powerLoss');
-      if (!fired) return inner.save(data);
-      const e = fired.effect;
-      if (e.type === 'store.full') {
-        throw new EmulatorError(STORE_FULL, 'the store has no room left (fault)');
-      }
-      if (e.type !== 'store.powerLoss') return inner.save(data);
-      // Power lost mid-write: the atomic save either completed or did not start; never half of it.
-      const outcome = e.outcome === 'random' ? (engine.randomInt(2) === 0 ? 'old' : 'new') : (e.outcome ?? 'old');
-      fired.entry.detail = { ...fired.entry.detail, outcome };
-      if (outcome === 'new') await inner.save(data);
-      engine.onPowerLoss();
-      throw new EmulatorError(POWER_LOSS, `power lost while writing the store (${outcome} state kept)`);
+    save(data: Uint8Array): Promise<void> {
+      // No rule at this seam (every assertion saves): the real store's own promise.
+      return engine.armed('store') ? faultedSave(data) : passThrough(() => inner.save(data));
     },
   };
+
+  async function faultedSave(data: Uint8Array): Promise<void> {
+    const facts: Facts = engine.current ?? { command: 'control' };
+    const fired = engine.fireFirst('store', facts, (e) => e.type === 'store.full' || e.type === 'store.powerLoss');
+    if (!fired) return inner.save(data);
+    const e = fired.effect;
+    if (e.type === 'store.full') {
+      throw new EmulatorError(STORE_FULL, 'the store has no room left (fault)');
+    }
+    if (e.type !== 'store.powerLoss') return inner.save(data);
+    // Power lost mid-write: the atomic save either completed or did not start; never half of it.
+    const outcome = e.outcome === 'random' ? (engine.randomInt(2) === 0 ? 'old' : 'new') : (e.outcome ?? 'old');
+    fired.entry.detail = { ...fired.entry.detail, outcome };
+    if (outcome === 'new') await inner.save(data);
+    engine.onPowerLoss();
+    throw new EmulatorError(POWER_LOSS, `power lost while writing the store (${outcome} state kept)`);
+  }
 }

@@ -30,6 +30,9 @@ interface Held {
   cancel: () => void;
 }
 
+/** The fate of a message nothing was decided about (shared: a fate is replaced, never changed, except a stall's). */
+const PASS: MessageTrack['fate'] = { kind: 'pass' };
+
 /** How long a reordered report waits for a successor before it is delivered anyway. */
 const REORDER_HOLD_MS = 100;
 
@@ -101,9 +104,8 @@ export function decorateTransport(inner: ReportTransport, engine: FaultEngine): 
    * Follow one report's message (always: a rule armed mid-message must see where its packets belong); undefined
    * for a report that is not a packet. The facts a rule matches on are built only when a rule is armed.
    */
-  function track(dir: Direction, report: Uint8Array, peer: string): { track: MessageTrack; init: boolean; cid: number } | undefined {
+  function track(dir: Direction, report: Uint8Array, peer: string, cid: number): MessageTrack | undefined {
     if (report.length !== HID_REPORT_SIZE) return undefined; // decodePacket's rule: not a packet
-    const cid = readU32be(report, 0);
     const b4 = report[4]!;
     const tracks = tracksOf(dir, peer);
     let t = tracks.get(cid);
@@ -122,14 +124,14 @@ export function decorateTransport(inner: ReportTransport, engine: FaultEngine): 
           ctap = last?.get(cid);
         }
       }
-      t = { hidCommand: cmd, remaining: packetCount((report[5]! << 8) | report[6]!) - 1, fate: { kind: 'pass' } };
+      t = { hidCommand: cmd, remaining: packetCount((report[5]! << 8) | report[6]!) - 1, fate: PASS };
       if (ctap !== undefined) t.ctapCommand = ctap;
       if (cmd !== CtapHidCmd.KEEPALIVE) tracks.set(cid, t);
-      return { track: t, init: true, cid };
+      return t;
     }
     if (t) t.remaining--;
-    else t = { hidCommand: -1, remaining: 0, fate: { kind: 'pass' } };
-    return { track: t, init: false, cid };
+    else t = { hidCommand: -1, remaining: 0, fate: PASS };
+    return t;
   }
 
   function factsOf(dir: Direction, report: Uint8Array, t: MessageTrack, init: boolean, cid: number): Facts {
@@ -157,9 +159,10 @@ export function decorateTransport(inner: ReportTransport, engine: FaultEngine): 
   }
 
   function handle(dir: Direction, report: Uint8Array, peer: string): void {
-    const seen = track(dir, report, peer);
-    if (!seen) return pass(dir, report, peer);
-    const { track: t, init, cid } = seen;
+    const cid = report.length === HID_REPORT_SIZE ? readU32be(report, 0) : 0;
+    const t = track(dir, report, peer, cid);
+    if (!t) return pass(dir, report, peer);
+    const init = (report[4]! & INIT_FLAG) !== 0;
     if (dir === 'out' && init && RESPONSES.has(t.hidCommand)) {
       if (storms.size > 0) stopStorm(key('out', peer, cid));
       // Dispatch `drop`: this CBOR response never leaves the device.

@@ -5,6 +5,7 @@
  * Every external program prints one JSON object per check: {"check": name, "ok": bool, "detail": {...}}.
  * Missing system packages FAIL the suites (they are not skipped): run `bash scripts/setup-system.sh`.
  */
+import { afterAll } from 'vitest';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -251,6 +252,69 @@ export async function openInteropDevice(opts: InteropDeviceOptions = {}): Promis
     await writeFile(out.caFile, ca);
   }
   return out;
+}
+
+/**
+ * An interop device for a python-fido2 test: fails with the setup hint when python-fido2 is missing, closes the
+ * device however `fn` ends.
+ */
+export async function withPythonDevice<T>(opts: InteropDeviceOptions, fn: (d: InteropDevice) => Promise<T>): Promise<T> {
+  await requirePythonFido2();
+  const d = await openInteropDevice(opts);
+  try {
+    return await fn(d);
+  } finally {
+    await d.close();
+  }
+}
+
+/** Run test/interop/python/<name>.py against `d` (its port, and its CA certificate when it has one). */
+export function python(name: string, d: InteropDevice, ...args: string[]): Promise<RunResult> {
+  return run(PYTHON, [join(INTEROP_DIR, 'python', `${name}.py`), '--port', String(d.port), ...(d.caFile ? ['--ca-cert', d.caFile] : []), ...args]);
+}
+
+/**
+ * The libfido2 driver for one test file: built once (on first use; every test awaits it, so a missing toolchain
+ * fails each test with the setup hint), removed after the file. Returns `fido2(sub, opts)`: a fresh device with
+ * `defaults` under `opts`, the driver's `sub` command run against it, the device closed.
+ */
+export function libfido2Runner<Sub extends string>(
+  defaults: InteropDeviceOptions = {},
+): (sub: Sub, opts?: InteropDeviceOptions) => Promise<{ d: InteropDevice; r: RunResult }> {
+  let built: Promise<BuiltDriver> | undefined;
+  afterAll(async () => {
+    const b = await built?.catch(() => undefined);
+    await b?.cleanup();
+  });
+  return async (sub, opts = {}) => {
+    built ??= buildLibfido2Driver();
+    const { path } = await built;
+    const d = await openInteropDevice({ ...defaults, ...opts });
+    try {
+      return { d, r: await run(path, [sub, String(d.port), '127.0.0.1']) };
+    } finally {
+      await d.close();
+    }
+  };
+}
+
+/**
+ * What a client's parsed getInfo must report for a device with profile `p` (python-fido2's Info, libfido2's
+ * fido_cbor_info): versions, AAGUID, algorithms, the profile's fixed options, limits, transports, extensions.
+ * `options` is the reported options map (the preview versions depend on it).
+ */
+export function expectedInfo(p: Profile, options: Record<string, unknown>): Record<string, unknown> {
+  return {
+    versions: expectedVersions(p, options),
+    aaguid: hex(p.aaguid),
+    algorithms: p.algorithms,
+    options: { rk: p.options.rk, up: p.options.up, plat: p.options.plat },
+    maxMsgSize: p.maxMsgSize,
+    maxCredentialCountInList: p.maxCredentialCountInList,
+    maxCredentialIdLength: p.maxCredentialIdLength,
+    transports: p.transports,
+    extensions: p.extensions,
+  };
 }
 
 /**

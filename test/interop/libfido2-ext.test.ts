@@ -8,32 +8,11 @@
  * with what libfido2 asked for. Device errors are reported as libfido2 codes = CTAP status bytes.
  * Missing packages fail these tests: run `bash scripts/setup-system.sh`.
  */
-import { afterAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { CtapStatus } from '../../ctap/constants/status.ts';
-import { buildLibfido2Driver, openInteropDevice, requireChecks, run, type BuiltDriver, type InteropDevice, type InteropDeviceOptions } from './helpers.ts';
+import { libfido2Runner, requireChecks } from './helpers.ts';
 
-let built: Promise<BuiltDriver> | undefined;
-function driver(): Promise<BuiltDriver> {
-  built ??= buildLibfido2Driver();
-  return built;
-}
-
-afterAll(async () => {
-  const b = await built?.catch(() => undefined);
-  await b?.cleanup();
-});
-
-type Sub = 'credman' | 'largeblob' | 'config' | 'hmac' | 'credprot' | 'u2f';
-
-async function fido2(sub: Sub, opts: InteropDeviceOptions = {}): Promise<{ d: InteropDevice; r: Awaited<ReturnType<typeof run>> }> {
-  const { path } = await driver();
-  const d = await openInteropDevice(opts);
-  try {
-    return { d, r: await run(path, [sub, String(d.port), '127.0.0.1']) };
-  } finally {
-    await d.close();
-  }
-}
+const fido2 = libfido2Runner<'credman' | 'largeblob' | 'config' | 'hmac' | 'credprot' | 'u2f'>();
 
 const OK = 0; // FIDO_OK
 const FIDO_ERR_NOTFOUND = -10; // libfido2: no large blob for this key

@@ -6,31 +6,12 @@
  * libfido2 result codes for device errors are the CTAP status bytes (FIDO_ERR_PIN_INVALID = 0x31, …).
  * Missing packages fail these tests: run `bash scripts/setup-system.sh`.
  */
-import { afterAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { CtapStatus } from '../../ctap/constants/status.ts';
 import { EnrollSampleStatus } from '../../ctap/authenticator/env.ts';
-import { buildLibfido2Driver, openInteropDevice, requireChecks, run, type BuiltDriver, type InteropDeviceOptions } from './helpers.ts';
+import { libfido2Runner, requireChecks } from './helpers.ts';
 
-let built: Promise<BuiltDriver> | undefined;
-function driver(): Promise<BuiltDriver> {
-  built ??= buildLibfido2Driver();
-  return built;
-}
-
-afterAll(async () => {
-  const b = await built?.catch(() => undefined);
-  await b?.cleanup();
-});
-
-async function fido2(sub: 'pin' | 'uv' | 'bio', opts: InteropDeviceOptions) {
-  const { path } = await driver();
-  const d = await openInteropDevice({ attestation: 'none', ...opts });
-  try {
-    return { d, r: await run(path, [sub, String(d.port), '127.0.0.1']) };
-  } finally {
-    await d.close();
-  }
-}
+const fido2 = libfido2Runner<'pin' | 'uv' | 'bio'>({ attestation: 'none' });
 
 const OK = 0; // FIDO_OK
 const {

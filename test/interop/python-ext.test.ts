@@ -7,35 +7,11 @@
  * tests run concurrently. Missing packages fail these tests: run `bash scripts/setup-system.sh`.
  */
 import { describe, it } from 'vitest';
-import { join } from 'node:path';
-import {
-  INTEROP_DIR,
-  PYTHON,
-  openInteropDevice,
-  requireChecks,
-  requirePythonFido2,
-  run,
-  type InteropDevice,
-  type InteropDeviceOptions,
-} from './helpers.ts';
+import { python, requireChecks, withPythonDevice as withDevice } from './helpers.ts';
 
 const PROTOCOLS = [1, 2] as const;
 /** ISO 7816 / U2F Raw Message Formats v1.2 §3.3 status words, as python-fido2's ApduError.code. */
 const SW = { OK: 0x9000, CONDITIONS_NOT_SATISFIED: 0x6985, COMMAND_NOT_ALLOWED: 0x6986, WRONG_DATA: 0x6a80, INS: 0x6d00, CLA: 0x6e00 };
-
-async function withDevice<T>(opts: InteropDeviceOptions, fn: (d: InteropDevice) => Promise<T>): Promise<T> {
-  await requirePythonFido2();
-  const d = await openInteropDevice(opts);
-  try {
-    return await fn(d);
-  } finally {
-    await d.close();
-  }
-}
-
-function python(name: string, d: InteropDevice, ...args: string[]) {
-  return run(PYTHON, [join(INTEROP_DIR, 'python', `${name}.py`), '--port', String(d.port), ...(d.caFile ? ['--ca-cert', d.caFile] : []), ...args]);
-}
 
 describe.concurrent('python-fido2 CTAP 2.1 management commands over UDP', () => {
   /**

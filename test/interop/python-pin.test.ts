@@ -7,34 +7,10 @@
  * Missing packages fail these tests: run `bash scripts/setup-system.sh`.
  */
 import { describe, it } from 'vitest';
-import { join } from 'node:path';
 import { EnrollSampleStatus } from '../../ctap/authenticator/env.ts';
-import {
-  INTEROP_DIR,
-  PYTHON,
-  openInteropDevice,
-  requireChecks,
-  requirePythonFido2,
-  run,
-  type InteropDevice,
-  type InteropDeviceOptions,
-} from './helpers.ts';
+import { python, requireChecks, withPythonDevice as withDevice, type InteropDevice } from './helpers.ts';
 
 const PROTOCOLS = [1, 2] as const;
-
-async function withDevice<T>(opts: InteropDeviceOptions, fn: (d: InteropDevice) => Promise<T>): Promise<T> {
-  await requirePythonFido2();
-  const d = await openInteropDevice(opts);
-  try {
-    return await fn(d);
-  } finally {
-    await d.close();
-  }
-}
-
-function python(name: string, d: InteropDevice, ...args: string[]) {
-  return run(PYTHON, [join(INTEROP_DIR, 'python', `${name}.py`), '--port', String(d.port), ...args]);
-}
 
 function pinLimits(d: InteropDevice) {
   const pin = d.profile.pin;

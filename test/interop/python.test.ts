@@ -6,33 +6,11 @@
  * Missing packages fail these tests: run `bash scripts/setup-system.sh`.
  */
 import { describe, it } from 'vitest';
-import { join } from 'node:path';
 import type { AttestationMode } from '../../src/device.ts';
-import { INTEROP_DIR, PYTHON, expectedVersions, hex, openInteropDevice, requireChecks, requirePythonFido2, run, type InteropDevice } from './helpers.ts';
+import { expectedInfo, hex, python, requireChecks, withPythonDevice as withDevice } from './helpers.ts';
 
 const ES256 = -7;
 const EdDSA = -8;
-
-function script(name: string): string {
-  return join(INTEROP_DIR, 'python', `${name}.py`);
-}
-
-async function withDevice<T>(
-  opts: Parameters<typeof openInteropDevice>[0],
-  fn: (d: InteropDevice) => Promise<T>,
-): Promise<T> {
-  await requirePythonFido2();
-  const d = await openInteropDevice(opts);
-  try {
-    return await fn(d);
-  } finally {
-    await d.close();
-  }
-}
-
-function python(name: string, d: InteropDevice, ...args: string[]) {
-  return run(PYTHON, [script(name), '--port', String(d.port), ...(d.caFile ? ['--ca-cert', d.caFile] : []), ...args]);
-}
 
 describe.concurrent('python-fido2 over UDP', () => {
   /** Spec: CTAP 2.1 §11.2.9.1.3 CTAPHID_INIT, §11.2.9.1.2 PING; §6.4 getInfo, parsed by fido2's Info. */
@@ -42,18 +20,7 @@ describe.concurrent('python-fido2 over UDP', () => {
       const c = requireChecks(r, ['ctaphid_init', 'ctaphid_ping', 'get_info']);
       expect(c.ctaphid_init).toMatchObject({ ctaphidVersion: 2, cbor: true });
       expect(c.ctaphid_ping!.sizes).toEqual([0, 8, 57, 58, 1000]);
-      const p = d.profile;
-      expect(c.get_info).toMatchObject({
-        versions: expectedVersions(p, c.get_info!.options as Record<string, unknown>),
-        aaguid: hex(p.aaguid),
-        algorithms: p.algorithms,
-        options: { rk: p.options.rk, up: p.options.up, plat: p.options.plat },
-        maxMsgSize: p.maxMsgSize,
-        maxCredentialCountInList: p.maxCredentialCountInList,
-        maxCredentialIdLength: p.maxCredentialIdLength,
-        transports: p.transports,
-        extensions: p.extensions,
-      });
+      expect(c.get_info).toMatchObject(expectedInfo(d.profile, c.get_info!.options as Record<string, unknown>));
       expect(c.get_info!.algorithms).toEqual(expect.arrayContaining([ES256, EdDSA]));
     });
   });

@@ -223,7 +223,9 @@ function credentialBodyFromArgs(json: string | undefined, f: CredentialFlags): C
     try {
       return JSON.parse(json) as CredentialBody;
     } catch (e) {
-      throw new CliError(`the credential is not valid JSON: ${(e as Error).message}`);
+      // Not the parser's message: it quotes the text around the mistake, which may be the private key.
+      const at = /position (\d+)/.exec((e as Error).message)?.[1];
+      throw new CliError(`the credential is not valid JSON${at === undefined ? '' : ` (at character ${at})`}`);
     }
   }
   if (f.rpId === undefined || (f.userId === undefined && !f.nonDiscoverable)) {

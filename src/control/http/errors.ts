@@ -40,6 +40,10 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   // The device could not reload its store (a store.corrupt fault, a damaged file): the request was fine.
   EMU_ERR_STORE_CORRUPT: 409,
   EMU_ERR_STATE_CORRUPT: 409,
+  EMU_ERR_STATE_VERSION: 409,
+  EMU_ERR_STORE_UNREADABLE: 409,
+  // After such a power-up every save is refused with the same code (src/env/storeGuard.ts); a closed device too.
+  EMU_ERR_STORE_CLOSED: 409,
 };
 
 /** HTTP status for an EmulatorError code: the table, else UNKNOWN_* → 404, else 500. */
