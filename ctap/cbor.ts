@@ -1,7 +1,5 @@
 /**
- * The one wrapper of cbor-x. Everything CBOR in vfido goes through here. Two one-pass helpers sit beside it:
- * ctap/cborEncoder.ts writes the canonical bytes (byte for byte what cbor-x wrote), ctap/cborDecoder.ts
- * reads plainly canonical input without the strict path's decode + re-encode.
+ * The one wrapper of cbor-x. Everything CBOR in vfido goes through here.
  *
  * Invariants (CTAP 2.1 §8 "CTAP2 canonical CBOR encoding form"):
  * - encode: definite lengths, shortest integer/length forms, map keys sorted by their encoded bytes
@@ -13,12 +11,10 @@
  *   null, with maps and arrays nested at most `maxDepth` deep. Any violation → CTAP2_ERR_INVALID_CBOR.
  * - decoded maps are JS `Map`s (integer keys stay integers); byte strings are plain Uint8Arrays.
  */
-import { Decoder } from 'cbor-x';
+import { Decoder, Encoder } from 'cbor-x';
 import { CtapStatus } from './constants/status.ts';
 import { CtapError } from './errors.ts';
-import { equal } from './bytes.ts';
-import { decodePlainCanonical } from './cborDecoder.ts';
-import { encodeCanonical } from './cborEncoder.ts';
+import { asU8, equal } from './bytes.ts';
 
 export type CborValue =
   | number
@@ -40,6 +36,16 @@ const decoder = new Decoder({
   int64AsType: 'bigint',
 } as ConstructorParameters<typeof Decoder>[0]);
 
+const encoder = new Encoder({
+  useRecords: false,
+  mapsAsObjects: false,
+  tagUint8Array: false,
+  useTag259ForMaps: false,
+  variableMapSize: true,
+  copyBuffers: true,
+  useFloat32: 0,
+} as ConstructorParameters<typeof Encoder>[0]);
+
 /** CTAP 2.1 §8: authenticators must support, and platforms must not exceed, nesting depth 4. */
 export const MAX_CBOR_DEPTH = 4;
 
@@ -47,12 +53,55 @@ function invalid(message: string, cause?: unknown): CtapError {
   return new CtapError(CtapStatus.CTAP2_ERR_INVALID_CBOR, message, { cause });
 }
 
-/**
- * Encode in CTAP2 canonical form. Accepts Maps (any key order) and plain objects; undefined members are dropped.
- * The encoder (ctap/cborEncoder.ts) writes the canonical bytes in one pass, without cbor-x.
- */
+/** Encoded map keys, memoised: CTAP uses a small, fixed vocabulary of keys, and sorting needs their bytes. */
+const keyBytesCache = new Map<CborKey, Uint8Array>();
+const KEY_CACHE_LIMIT = 4096;
+
+function keyBytes(k: CborKey): Uint8Array {
+  let b = keyBytesCache.get(k);
+  if (b === undefined) {
+    b = new Uint8Array(encoder.encode(k));
+    if (keyBytesCache.size < KEY_CACHE_LIMIT) keyBytesCache.set(k, b);
+  }
+  return b;
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  if (a.length !== b.length) return a.length - b.length;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return 0;
+}
+
+/** Turn a value into the form cbor-x encodes canonically: Maps with sorted keys, plain Uint8Arrays. */
+function canonicalize(v: unknown, depth: number): unknown {
+  if (depth > 16) throw new TypeError('CBOR value nested too deeply to encode');
+  if (v === null || typeof v === 'boolean' || typeof v === 'string' || typeof v === 'bigint') return v;
+  if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v)) throw new TypeError(`CBOR encode: only integers are allowed, got ${v}`);
+    return v;
+  }
+  if (v instanceof Uint8Array) return asU8(v);
+  if (Array.isArray(v)) return v.map((x) => canonicalize(x, depth + 1));
+  const entries: [unknown, unknown][] =
+    v instanceof Map ? [...v.entries()] : Object.entries(v as Record<string, unknown>);
+  const sorted = entries
+    .filter(([, val]) => val !== undefined)
+    .map(([k, val]) => {
+      if (typeof k !== 'number' && typeof k !== 'string') throw new TypeError(`CBOR encode: bad map key ${String(k)}`);
+      return { k, kb: keyBytes(k), val: canonicalize(val, depth + 1) };
+    })
+    .sort((a, b) => compareBytes(a.kb, b.kb));
+  const out = new Map<unknown, unknown>();
+  for (const e of sorted) {
+    if (out.has(e.k)) throw new TypeError(`CBOR encode: duplicate key ${String(e.k)}`);
+    out.set(e.k, e.val);
+  }
+  return out;
+}
+
+/** Encode in CTAP2 canonical form. Accepts Maps (any key order) and plain objects; undefined members are dropped. */
 export function encode(value: unknown): Uint8Array {
-  return encodeCanonical(value);
+  return new Uint8Array(encoder.encode(canonicalize(value, 0)));
 }
 
 function checkShape(v: unknown, depth: number, maxDepth: number): void {
@@ -83,10 +132,6 @@ function checkShape(v: unknown, depth: number, maxDepth: number): void {
  */
 export function decodeCanonical(bytes: Uint8Array, maxDepth = MAX_CBOR_DEPTH): CborValue {
   if (bytes.length === 0) throw invalid('empty input');
-  // Plainly canonical input (every well-formed request) is decoded in one pass (ctap/cborDecoder.ts); anything
-  // else goes the strict way below, which alone decides what is refused and with which message.
-  const plain = decodePlainCanonical(bytes, maxDepth);
-  if (plain !== undefined) return plain;
   let value: unknown;
   try {
     // cbor-x caches a DataView as a property on the buffer it decodes: decode a private copy so callers'
@@ -108,6 +153,5 @@ export function decodeCanonical(bytes: Uint8Array, maxDepth = MAX_CBOR_DEPTH): C
 
 /** Lenient decode for data vfido wrote itself (store files): no canonical check, any depth. */
 export function decodeLenient(bytes: Uint8Array): unknown {
-  // Canonical input (what vfido writes) in one pass; the same value cbor-x gives for it (ctap/cborDecoder.ts).
-  return decodePlainCanonical(bytes, Number.POSITIVE_INFINITY) ?? decoder.decode(bytes.slice());
+  return decoder.decode(bytes.slice());
 }
