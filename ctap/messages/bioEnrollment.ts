@@ -3,7 +3,7 @@
  * Every request member is optional at this level; which ones a subcommand needs is the handler's business.
  */
 import { encode, type CborMap, type CborValue } from '../cbor.ts';
-import { bool, bytes, map, optional, text, uint } from './fields.ts';
+import { bool, bytes, map, optional, text, uint, parseSubCommandEnvelope } from './fields.ts';
 
 /** Request map keys, CTAP 2.1 §6.7 (authenticatorBioEnrollment parameters). */
 export const BioEnrollmentKey = {
@@ -88,15 +88,7 @@ export function parseBioEnrollmentRequest(m: CborMap | undefined): BioEnrollment
   if (modality !== undefined) req.modality = modality;
   const subCommand = optional(m, K.subCommand, uint, 'subCommand');
   if (subCommand !== undefined) req.subCommand = subCommand;
-  const params = optional(m, K.subCommandParams, map, 'subCommandParams');
-  if (params !== undefined) {
-    req.subCommandParams = parseParams(params);
-    req.subCommandParamsCbor = encode(params);
-  }
-  const protocol = optional(m, K.pinUvAuthProtocol, uint, 'pinUvAuthProtocol');
-  if (protocol !== undefined) req.pinUvAuthProtocol = protocol;
-  const param = optional(m, K.pinUvAuthParam, bytes, 'pinUvAuthParam');
-  if (param !== undefined) req.pinUvAuthParam = param;
+  Object.assign(req, parseSubCommandEnvelope(m, K, parseParams));
   const getModality = optional(m, K.getModality, bool, 'getModality');
   if (getModality !== undefined) req.getModality = getModality;
   return req;

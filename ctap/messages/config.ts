@@ -1,8 +1,8 @@
 /** authenticatorConfig (0x0D) messages, CTAP 2.1 §6.11. The response is always empty (status byte only). */
-import { encode, type CborMap } from '../cbor.ts';
+import type { CborMap } from '../cbor.ts';
 import { CtapStatus } from '../constants/status.ts';
 import { CtapError } from '../errors.ts';
-import { arrayOf, bool, bytes, map, optional, required, text, uint } from './fields.ts';
+import { arrayOf, bool, optional, parseSubCommandEnvelope, required, text, uint } from './fields.ts';
 
 /** Request map keys, CTAP 2.1 §6.11 (authenticatorConfig parameters). */
 export const ConfigKey = { subCommand: 0x01, subCommandParams: 0x02, pinUvAuthProtocol: 0x03, pinUvAuthParam: 0x04 } as const;
@@ -38,15 +38,7 @@ export function parseConfigRequest(m: CborMap | undefined): ConfigRequest {
   if (!m) throw new CtapError(CtapStatus.CTAP2_ERR_MISSING_PARAMETER, 'parameters are required');
   const K = ConfigKey;
   const req: ConfigRequest = { subCommand: required(m, K.subCommand, uint, 'subCommand') };
-  const params = optional(m, K.subCommandParams, map, 'subCommandParams');
-  if (params !== undefined) {
-    req.subCommandParams = params;
-    req.subCommandParamsCbor = encode(params);
-  }
-  const protocol = optional(m, K.pinUvAuthProtocol, uint, 'pinUvAuthProtocol');
-  if (protocol !== undefined) req.pinUvAuthProtocol = protocol;
-  const param = optional(m, K.pinUvAuthParam, bytes, 'pinUvAuthParam');
-  if (param !== undefined) req.pinUvAuthParam = param;
+  Object.assign(req, parseSubCommandEnvelope(m, K, (params: CborMap) => params));
   return req;
 }
 

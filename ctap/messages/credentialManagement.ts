@@ -6,7 +6,7 @@ import { encode, type CborMap, type CborValue } from '../cbor.ts';
 import { CtapStatus } from '../constants/status.ts';
 import { CtapError } from '../errors.ts';
 import { credentialDescriptor, userEntity, type CredentialDescriptor, type UserEntity } from './entities.ts';
-import { bytes, map, optional, required, uint } from './fields.ts';
+import { bytes, map, optional, required, uint, parseSubCommandEnvelope } from './fields.ts';
 
 /** Request map keys, CTAP 2.1 §6.8 (authenticatorCredentialManagement parameters). */
 export const CredMgmtKey = { subCommand: 0x01, subCommandParams: 0x02, pinUvAuthProtocol: 0x03, pinUvAuthParam: 0x04 } as const;
@@ -81,15 +81,7 @@ export function parseCredentialManagementRequest(m: CborMap | undefined): Creden
   if (!m) throw new CtapError(CtapStatus.CTAP2_ERR_MISSING_PARAMETER, 'parameters are required');
   const K = CredMgmtKey;
   const req: CredentialManagementRequest = { subCommand: required(m, K.subCommand, uint, 'subCommand') };
-  const params = optional(m, K.subCommandParams, map, 'subCommandParams');
-  if (params !== undefined) {
-    req.subCommandParams = parseParams(params);
-    req.subCommandParamsCbor = encode(params);
-  }
-  const protocol = optional(m, K.pinUvAuthProtocol, uint, 'pinUvAuthProtocol');
-  if (protocol !== undefined) req.pinUvAuthProtocol = protocol;
-  const param = optional(m, K.pinUvAuthParam, bytes, 'pinUvAuthParam');
-  if (param !== undefined) req.pinUvAuthParam = param;
+  Object.assign(req, parseSubCommandEnvelope(m, K, parseParams));
   return req;
 }
 

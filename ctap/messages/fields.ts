@@ -5,7 +5,7 @@
  * - a known key whose value has the wrong CBOR type → CTAP2_ERR_CBOR_UNEXPECTED_TYPE
  * Unknown keys are never looked at, so they are ignored (CTAP 2.1 §8: forward compatibility).
  */
-import type { CborKey, CborMap, CborValue } from '../cbor.ts';
+import { encode, type CborKey, type CborMap, type CborValue } from '../cbor.ts';
 import { CtapStatus } from '../constants/status.ts';
 import { CtapError } from '../errors.ts';
 
@@ -83,4 +83,35 @@ export function required<T>(m: CborMap, key: CborKey, check: Check<T>, name: str
   const v = m.get(key);
   if (v === undefined) throw missing(name);
   return check(v, name);
+}
+
+/**
+ * The authenticated subcommand envelope shared by bioEnrollment, credentialManagement and config (CTAP 2.1 §6.7,
+ * §6.8, §6.11): subCommandParams (typed, plus its CBOR bytes — the pinUvAuthParam is computed over them),
+ * pinUvAuthProtocol and pinUvAuthParam. The three commands number these members differently.
+ */
+export interface SubCommandEnvelope<P> {
+  subCommandParams?: P;
+  /** CBOR(subCommandParams) as sent (strict canonical decode, so re-encoding gives back the same bytes). */
+  subCommandParamsCbor?: Uint8Array;
+  pinUvAuthProtocol?: number;
+  pinUvAuthParam?: Uint8Array;
+}
+
+export function parseSubCommandEnvelope<P>(
+  m: CborMap,
+  keys: { subCommandParams: number; pinUvAuthProtocol: number; pinUvAuthParam: number },
+  parseParams: (params: CborMap) => P,
+): SubCommandEnvelope<P> {
+  const out: SubCommandEnvelope<P> = {};
+  const params = optional(m, keys.subCommandParams, map, 'subCommandParams');
+  if (params !== undefined) {
+    out.subCommandParams = parseParams(params);
+    out.subCommandParamsCbor = encode(params);
+  }
+  const protocol = optional(m, keys.pinUvAuthProtocol, uint, 'pinUvAuthProtocol');
+  if (protocol !== undefined) out.pinUvAuthProtocol = protocol;
+  const param = optional(m, keys.pinUvAuthParam, bytes, 'pinUvAuthParam');
+  if (param !== undefined) out.pinUvAuthParam = param;
+  return out;
 }
