@@ -244,10 +244,12 @@ async function openDevice(opts: StartDeviceOptions, lock: StoreLock | undefined)
     }
   };
   // CTAP1/U2F over CTAPHID_MSG: one log line per APDU (instruction, status word, time). handleMsg never throws.
+  // The dispatch seam for U2F: status (as a status word), delay, drop (src/faults/u2fMiddleware.ts).
+  const handleMsg = faults.dispatchMsg((apdu, ctx) => authenticator.handleMsg(apdu, ctx));
   const msg = async (apdu: Uint8Array, ctx: RequestContext): Promise<Uint8Array> => {
     if (cycling) await cycling;
     const t0 = scheduler.now();
-    const out = await authenticator.handleMsg(apdu, ctx);
+    const out = await handleMsg(apdu, ctx);
     if (log.isLevelEnabled('info')) {
       const sw = parseResponseApdu(out)?.sw;
       const ms = Math.round((scheduler.now() - t0) * 10) / 10;

@@ -1,6 +1,6 @@
 /**
  * How src/device.ts puts the fault seams in place: one engine per device, the Env ports decorated, the
- * dispatch middleware around handleCbor, the transport decorator under the CTAPHID layer.
+ * dispatch middleware around handleCbor and handleMsg, the transport decorator under the CTAPHID layer.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,7 @@ import { invalidArgument } from './rules.ts';
 import { faultMiddleware, type CborHandler } from './middleware.ts';
 import { decoratePresence, decorateStore, decorateVerification, POWER_LOSS } from './ports.ts';
 import { decorateTransport } from './transport.ts';
+import { u2fFaultMiddleware, type MsgHandler } from './u2fMiddleware.ts';
 import type { FaultRule } from './types.ts';
 
 export interface DeviceFaults {
@@ -29,6 +30,8 @@ export interface DeviceFaults {
   store(s: Store, file?: string): Store;
   transport(t: ReportTransport): ReportTransport;
   dispatch(handleCbor: CborHandler, o: { crypto: Crypto; control: AuthenticatorControl }): CborHandler;
+  /** The dispatch seam for CTAP1/U2F (CTAPHID_MSG): status (as `sw`), delay, drop. */
+  dispatchMsg(handleMsg: MsgHandler): MsgHandler;
 }
 
 /** A power-loss error from a save cut short (the composition answers nothing and power-cycles). */
@@ -85,5 +88,6 @@ export function createDeviceFaults(o: { scheduler: Scheduler; rng: Rng; logger: 
         crypto: d.crypto,
         keys: { credential: (h, id) => d.control.signingKey(h, id), attestation: () => d.control.attestationKey() },
       })(handleCbor),
+    dispatchMsg: (handleMsg) => u2fFaultMiddleware(engine)(handleMsg),
   };
 }

@@ -5,6 +5,7 @@
  */
 import { decodeLenient } from '../../ctap/cbor.ts';
 import { CtapCommand } from '../../ctap/constants/commands.ts';
+import { U2fIns } from '../../ctap/u2f/apdu.ts';
 import type { Facts } from './types.ts';
 
 /** CTAP command byte → short name (authenticatorGetAssertion → getAssertion), as src/device.ts logs them. */
@@ -89,4 +90,25 @@ export function responseCredential(body: unknown): string | undefined {
   if (!(body instanceof Map)) return undefined;
   const ids = descriptorIds([body.get(0x01)]);
   return ids[0];
+}
+
+/** U2F instruction byte → the command name rules match on (the names ctap/u2f gives the presence port). */
+export const U2F_COMMAND_NAMES: ReadonlyMap<number, string> = new Map([
+  [U2fIns.U2F_REGISTER, 'u2fRegister'],
+  [U2fIns.U2F_AUTHENTICATE, 'u2fAuthenticate'],
+  [U2fIns.U2F_VERSION, 'u2fVersion'],
+]);
+
+/** The command name of a U2F instruction byte (an unknown one: `u2fUnknown(0x..)`, matched by no rule name). */
+export function u2fCommandName(ins: number | undefined): string | undefined {
+  if (ins === undefined) return undefined;
+  return U2F_COMMAND_NAMES.get(ins) ?? `u2fUnknown(0x${ins.toString(16).padStart(2, '0')})`;
+}
+
+/** Facts of a CTAPHID_MSG request (a U2F command APDU: CLA INS P1 P2 …) on `channel`. */
+export function apduFacts(apdu: Uint8Array, channel: number): Facts {
+  const facts: Facts = { channel };
+  const name = u2fCommandName(apdu[1]);
+  if (name !== undefined) facts.command = name;
+  return facts;
 }

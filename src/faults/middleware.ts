@@ -24,8 +24,13 @@ export interface FaultMiddlewareOptions {
   keys: SigningKeys;
 }
 
-const BEFORE = (e: FaultEffect): boolean =>
+/** The effects that act before the handler runs (this middleware and the U2F one, u2fMiddleware.ts). */
+export const BEFORE = (e: FaultEffect): boolean =>
   e.type === 'delay' || (e.type === 'status' && !e.runHandler) || (e.type === 'drop' && e.runHandler === false);
+
+/** A `status` rule acts on a CBOR request only if it has a CTAP status for it (`sw` alone is for U2F). */
+const forCbor = (e: FaultEffect): boolean => e.type !== 'status' || e.status !== undefined;
+const BEFORE_CBOR = (e: FaultEffect): boolean => forCbor(e) && BEFORE(e);
 
 const AUTHDATA_EFFECTS = new Set(['flags', 'rpIdHash', 'counter']);
 
@@ -74,7 +79,7 @@ export function faultMiddleware(engine: FaultEngine, o: FaultMiddlewareOptions):
       const facts = lazy.get();
 
       // Before the handler, in insertion order: a delay, or an answer without running the command.
-      for (const { effect: e } of engine.fireAll('dispatch', facts, BEFORE)) {
+      for (const { effect: e } of engine.fireAll('dispatch', facts, BEFORE_CBOR)) {
         if (e.type === 'delay') {
           try {
             await waitOrCancel(engine, e.ms, ctx.signal);
@@ -82,7 +87,7 @@ export function faultMiddleware(engine: FaultEngine, o: FaultMiddlewareOptions):
             if (isCtapError(err)) return new Uint8Array([err.status]);
             throw err;
           }
-        } else if (e.type === 'status') {
+        } else if (e.type === 'status' && e.status !== undefined) {
           return new Uint8Array([e.status]);
         } else if (e.type === 'drop') {
           engine.swallowResponse(ctx.channel);
@@ -100,7 +105,8 @@ export function faultMiddleware(engine: FaultEngine, o: FaultMiddlewareOptions):
       const cdh = facts.command === 'getNextAssertion' ? lastClientDataHash.get(ctx.channel) : clientDataHashOf(payload);
       const applicable = (e: FaultEffect): boolean => {
         if (BEFORE(e)) return false;
-        if (e.type === 'status' || e.type === 'drop') return true;
+        if (e.type === 'status') return e.status !== undefined;
+        if (e.type === 'drop') return true;
         if (e.type === 'cbor') return out.length > 1 && out[0] === CtapStatus.CTAP2_OK;
         if (e.type === 'signature.corrupt') return parsed !== undefined && (parsed.kind === 'assertion' || (parsed.body.get(3) instanceof Map && (parsed.body.get(3) as Map<string, unknown>).has('sig')));
         return parsed !== undefined && AUTHDATA_EFFECTS.has(e.type);
@@ -109,7 +115,7 @@ export function faultMiddleware(engine: FaultEngine, o: FaultMiddlewareOptions):
       // shape, whatever the insertion order: a later re-sign must not repair a damaged signature.
       const fired = engine.fireAll('dispatch', after, applicable);
       for (const { effect: e } of fired) {
-        if (e.type === 'status') return new Uint8Array([e.status]);
+        if (e.type === 'status' && e.status !== undefined) return new Uint8Array([e.status]);
         if (e.type === 'drop') {
           engine.swallowResponse(ctx.channel);
           return out;

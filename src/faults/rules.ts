@@ -6,10 +6,12 @@
 import { CtapStatus } from '../../ctap/constants/status.ts';
 import { CtapHidCmd, ctapCommandNames } from '../../ctap/constants/commands.ts';
 import { EmulatorError } from '../../ctap/errors.ts';
+import { U2fStatus } from '../../ctap/u2f/apdu.ts';
+import { U2F_COMMAND_NAMES } from './facts.ts';
 import { DELAY_RANGE, isDelayMs } from '../limits.ts';
 import { SEAMS, type EffectType, type FaultEffect, type FaultRule, type FaultRuleInput, type FaultWhen, type Seam } from './types.ts';
 
-type ParamKind = 'ms' | 'positive' | 'uint' | 'int' | 'byte' | 'bool' | 'string' | 'status' | readonly string[];
+type ParamKind = 'ms' | 'positive' | 'uint' | 'int' | 'byte' | 'bool' | 'string' | 'status' | 'sw' | readonly string[];
 
 interface EffectSpec {
   seam: Seam;
@@ -36,7 +38,8 @@ export const EFFECTS: Readonly<Record<EffectType, EffectSpec>> = {
   'store.powerLoss': { seam: 'store', params: { outcome: ['old', 'new', 'random'] } },
   // Damages a store file for good: outside the temporary directory only with allowDestructive (compose.ts).
   'store.corrupt': { seam: 'store', params: { mode: ['flip', 'truncate'], allowDestructive: 'bool' } },
-  status: { seam: 'dispatch', params: { status: 'status', runHandler: 'bool' }, required: ['status'] },
+  // At least one of status (CBOR requests), sw (U2F requests): parseEffect.
+  status: { seam: 'dispatch', params: { status: 'status', sw: 'sw', runHandler: 'bool' } },
   'signature.corrupt': { seam: 'dispatch', params: {} },
   flags: { seam: 'dispatch', params: { up: 'bool', uv: 'bool', at: 'bool', ed: 'bool', be: 'bool', bs: 'bool', ...RESIGN } },
   rpIdHash: { seam: 'dispatch', params: { rpId: 'string', ...RESIGN } },
@@ -77,6 +80,18 @@ export function parseStatus(v: unknown, what: string): number {
   throw invalidArgument(`${what}: expected a status byte (0..255) or a CTAP status name such as CTAP2_ERR_NO_CREDENTIALS, got ${JSON.stringify(v)}`);
 }
 
+const SW_BY_NAME = new Map<string, number>(Object.entries(U2fStatus));
+
+/** A U2F status word given as a number (0..0xffff) or its name ('SW_CONDITIONS_NOT_SATISFIED'). */
+export function parseStatusWord(v: unknown, what: string): number {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffff) return v;
+  if (typeof v === 'string') {
+    const s = SW_BY_NAME.get(v);
+    if (s !== undefined) return s;
+  }
+  throw invalidArgument(`${what}: expected a U2F status word (0..0xffff) or its name such as SW_CONDITIONS_NOT_SATISFIED, got ${JSON.stringify(v)}`);
+}
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
 }
@@ -103,6 +118,8 @@ function param(kind: ParamKind, v: unknown, what: string): unknown {
       return typeof v === 'string' && v.length > 0 && v.length <= 255 ? v : fail('a non-empty string');
     case 'status':
       return parseStatus(v, what);
+    case 'sw':
+      return parseStatusWord(v, what);
   }
   return fail('a known parameter kind');
 }
@@ -126,6 +143,9 @@ function parseEffect(raw: unknown, what: string): FaultEffect {
     out[k] = param(kind, v, `${what}.${k}`);
   }
   for (const k of spec.required ?? []) if (out[k] === undefined) throw invalidArgument(`${what}.${k}: required by ${type}`);
+  if (type === 'status' && out.status === undefined && out.sw === undefined) {
+    throw invalidArgument(`${what}.status: required by status (or sw, the status word for U2F requests)`);
+  }
   if (type === 'counter' && (out.value === undefined) === (out.delta === undefined)) {
     throw invalidArgument(`${what}: counter takes exactly one of value, delta`);
   }
@@ -167,8 +187,32 @@ function knownName(known: readonly string[], kind: string): (x: unknown, w: stri
   };
 }
 
-/** CTAP command names, plus the store seam's pseudo-commands outside a request. */
-const commandRef = knownName([...ctapCommandNames(), 'powerUp', 'control'], 'command');
+/** The U2F (CTAPHID_MSG) command names (facts.ts U2F_COMMAND_NAMES). */
+const U2F_COMMANDS = new Set([...U2F_COMMAND_NAMES.values()].map((n) => n.toLowerCase()));
+/** Dispatch effects that act on a U2F request (the others read or rewrite a CTAP2 CBOR answer). */
+const U2F_DISPATCH_EFFECTS = new Set<EffectType>(['status', 'delay', 'drop']);
+
+/** CTAP and U2F command names, plus the store seam's pseudo-commands outside a request. */
+const commandRef = knownName([...ctapCommandNames(), ...U2F_COMMAND_NAMES.values(), 'powerUp', 'control'], 'command');
+
+/** Whether `when.command` names only U2F commands / only CTAP ones (a byte is a CTAP command byte). */
+function commandKinds(when: FaultWhen): { u2fOnly: boolean; ctapOnly: boolean } {
+  if (when.command === undefined) return { u2fOnly: false, ctapOnly: false };
+  const all = Array.isArray(when.command) ? when.command : [when.command];
+  const isU2f = (c: string | number): boolean => typeof c === 'string' && U2F_COMMANDS.has(c.toLowerCase());
+  return { u2fOnly: all.every(isU2f), ctapOnly: !all.some(isU2f) };
+}
+
+/** A dispatch rule must be able to act on the requests its `when.command` names, or it would never fire. */
+function checkDispatchCommands(effect: FaultEffect, when: FaultWhen, what: string): void {
+  const { u2fOnly, ctapOnly } = commandKinds(when);
+  if (u2fOnly && !U2F_DISPATCH_EFFECTS.has(effect.type)) {
+    throw invalidArgument(`${what}.effect: ${effect.type} does not act on U2F requests (only ${[...U2F_DISPATCH_EFFECTS].join(', ')})`);
+  }
+  if (effect.type !== 'status') return;
+  if (u2fOnly && effect.sw === undefined) throw invalidArgument(`${what}.effect.sw: required for U2F commands (a status word, e.g. SW_CONDITIONS_NOT_SATISFIED)`);
+  if (ctapOnly && effect.status === undefined) throw invalidArgument(`${what}.effect.status: required for CTAP commands (sw is for U2F ones)`);
+}
 const hidCommandRef = knownName(Object.keys(CtapHidCmd).map((k) => k.toLowerCase()), 'CTAPHID command');
 
 const nonNegInt = (x: unknown, w: string): number => {
@@ -273,6 +317,7 @@ export function parseRule(input: unknown, nextId: (type: EffectType) => string):
   if (seam !== 'transport') {
     for (const k of TRANSPORT_ONLY) if (when[k] !== undefined) throw invalidArgument(`${what}.when.${k}: only for transport effects`);
   }
+  if (seam === 'dispatch') checkDispatchCommands(effect, when, what);
   if (seam !== 'verification' && when.modality !== undefined) throw invalidArgument(`${what}.when.modality: only for uv.* effects`);
   if (i.persist !== undefined && typeof i.persist !== 'boolean') throw invalidArgument(`${what}.persist: expected true or false`);
   if (i.persist && i.times !== undefined) throw invalidArgument(`${what}: times and persist exclude each other`);

@@ -10,7 +10,8 @@ import { CONT_HEADER_SIZE, INIT_FLAG, INIT_HEADER_SIZE, encodeInitPacket, packet
 import { readU32be } from '../../ctap/bytes.ts';
 import type { ReportTransport } from '../../transports/types.ts';
 import type { FaultEngine } from './engine.ts';
-import { ctapCommandName } from './facts.ts';
+import { ChannelTable } from './channelTable.ts';
+import { ctapCommandName, u2fCommandName } from './facts.ts';
 import type { Facts, FaultEffect } from './types.ts';
 
 type Direction = 'in' | 'out';
@@ -41,7 +42,18 @@ const REQUESTS = new Set<number>([CtapHidCmd.CBOR, CtapHidCmd.MSG, CtapHidCmd.PI
 /** Commands the device answers a CBOR/MSG request with (they end a keepalive storm). */
 const RESPONSES = new Set<number>([CtapHidCmd.CBOR, CtapHidCmd.MSG, CtapHidCmd.ERROR]);
 
-export function decorateTransport(inner: ReportTransport, engine: FaultEngine): ReportTransport {
+/**
+ * Most messages tracked at once per table (direction, or last request): any local sender can open channels
+ * without end, so the least recently used entry goes beyond it (as the CTAPHID channel table's 1024).
+ */
+export const TRACK_LIMIT = 1024;
+
+export interface FaultTransport extends ReportTransport {
+  /** Entries in the tracking tables (tests: at most 3 × TRACK_LIMIT, 0 when no message is crossing). */
+  readonly trackedMessages: number;
+}
+
+export function decorateTransport(inner: ReportTransport, engine: FaultEngine): FaultTransport {
   const held = new Map<string, Held>();
   const storms = new Map<string, () => void>();
   let deliver: (report: Uint8Array, peer: string) => void = () => {};
@@ -86,51 +98,44 @@ export function decorateTransport(inner: ReportTransport, engine: FaultEngine): 
     cancel = engine.scheduler.setTimer(e.intervalMs ?? 1, tick);
   }
 
-  /** Per direction and peer: channel → the message crossing on it (nested maps: no key strings per report). */
-  const tracksByPeer = { in: new Map<string, Map<number, MessageTrack>>(), out: new Map<string, Map<number, MessageTrack>>() };
-  function tracksOf(dir: Direction, peer: string): Map<number, MessageTrack> {
-    const byPeer = tracksByPeer[dir];
-    let t = byPeer.get(peer);
-    if (t === undefined) {
-      t = new Map();
-      byPeer.set(peer, t);
-    }
-    return t;
-  }
-  /** Per peer: channel → the CTAP command of its last CBOR request (outgoing reports belong to it). */
-  const lastCtapByPeer = new Map<string, Map<number, string>>();
+  /** Per direction: (peer, channel) → the message still crossing on it (complete messages are not kept). */
+  const tracks = { in: new ChannelTable<MessageTrack>(TRACK_LIMIT), out: new ChannelTable<MessageTrack>(TRACK_LIMIT) };
+  /** (peer, channel) → the CTAP command of its last CBOR / MSG request, until its response starts. */
+  const lastRequest = new ChannelTable<string>(TRACK_LIMIT);
 
   /**
    * Follow one report's message (always: a rule armed mid-message must see where its packets belong); undefined
    * for a report that is not a packet. The facts a rule matches on are built only when a rule is armed.
+   * A message is tracked only while continuation packets are still expected: a new init packet on the channel
+   * supersedes it, the last one ends it, and the tables are bounded (TRACK_LIMIT, least recently used out).
    */
   function track(dir: Direction, report: Uint8Array, peer: string, cid: number): MessageTrack | undefined {
     if (report.length !== HID_REPORT_SIZE) return undefined; // decodePacket's rule: not a packet
     const b4 = report[4]!;
-    const tracks = tracksOf(dir, peer);
-    let t = tracks.get(cid);
+    const table = tracks[dir];
     if (b4 & INIT_FLAG) {
       const cmd = b4 & 0x7f;
       let ctap: string | undefined;
-      if (cmd === CtapHidCmd.CBOR) {
-        let last = lastCtapByPeer.get(peer);
+      if (cmd === CtapHidCmd.CBOR || cmd === CtapHidCmd.MSG) {
         if (dir === 'in') {
-          ctap = ctapCommandName(report[INIT_HEADER_SIZE]);
-          if (ctap) {
-            if (last === undefined) lastCtapByPeer.set(peer, (last = new Map()));
-            last.set(cid, ctap);
-          }
+          ctap = cmd === CtapHidCmd.CBOR ? ctapCommandName(report[INIT_HEADER_SIZE]) : u2fCommandName(report[INIT_HEADER_SIZE + 1]);
+          if (ctap !== undefined) lastRequest.set(peer, cid, ctap);
+          else lastRequest.delete(peer, cid);
         } else {
-          ctap = last?.get(cid);
+          ctap = lastRequest.take(peer, cid);
         }
       }
-      t = { hidCommand: cmd, remaining: packetCount((report[5]! << 8) | report[6]!) - 1, fate: PASS };
+      const t: MessageTrack = { hidCommand: cmd, remaining: packetCount((report[5]! << 8) | report[6]!) - 1, fate: PASS };
       if (ctap !== undefined) t.ctapCommand = ctap;
-      if (cmd !== CtapHidCmd.KEEPALIVE) tracks.set(cid, t);
+      if (cmd !== CtapHidCmd.KEEPALIVE) {
+        if (t.remaining > 0) table.set(peer, cid, t);
+        else table.delete(peer, cid);
+      }
       return t;
     }
-    if (t) t.remaining--;
-    else t = { hidCommand: -1, remaining: 0, fate: PASS };
+    const t = table.get(peer, cid);
+    if (!t) return { hidCommand: -1, remaining: 0, fate: PASS };
+    if (--t.remaining <= 0) table.delete(peer, cid);
     return t;
   }
 
@@ -165,8 +170,8 @@ export function decorateTransport(inner: ReportTransport, engine: FaultEngine): 
     const init = (report[4]! & INIT_FLAG) !== 0;
     if (dir === 'out' && init && RESPONSES.has(t.hidCommand)) {
       if (storms.size > 0) stopStorm(key('out', peer, cid));
-      // Dispatch `drop`: this CBOR response never leaves the device.
-      if (t.hidCommand === CtapHidCmd.CBOR && engine.takeSwallow(cid)) t.fate = { kind: 'discard' };
+      // Dispatch `drop`: this CBOR / MSG response never leaves the device.
+      if (t.hidCommand !== CtapHidCmd.ERROR && engine.takeSwallow(cid)) t.fate = { kind: 'discard' };
     }
     if (!init) {
       // The rest of a message already decided on.
@@ -241,6 +246,9 @@ export function decorateTransport(inner: ReportTransport, engine: FaultEngine): 
   }
 
   return {
+    get trackedMessages() {
+      return tracks.in.size + tracks.out.size + lastRequest.size;
+    },
     onReport(handler) {
       deliver = handler;
       inner.onReport((report, peer) => handle('in', report, peer));
@@ -254,6 +262,9 @@ export function decorateTransport(inner: ReportTransport, engine: FaultEngine): 
       held.clear();
       for (const stop of storms.values()) stop();
       storms.clear();
+      tracks.in.clear();
+      tracks.out.clear();
+      lastRequest.clear();
       await inner.close();
     },
   };

@@ -11,7 +11,10 @@ export type OneOrMany<T> = T | T[];
 
 /** Conditions, all optional, ANDed (faults-api.md §2 table). */
 export interface FaultWhen {
-  /** CTAP command name ('getAssertion') or byte (0x02); store seam outside a request: 'powerUp' / 'control'. */
+  /**
+   * CTAP command name ('getAssertion') or byte (0x02, CTAP commands only); U2F: 'u2fRegister', 'u2fAuthenticate',
+   * 'u2fVersion'; store seam outside a request: 'powerUp' / 'control'.
+   */
   command?: OneOrMany<string | number>;
   subcommand?: OneOrMany<number>;
   rpId?: string;
@@ -58,7 +61,11 @@ export type FaultEffect =
   /** On a file store outside the temporary directory only with allowDestructive (the file is damaged for good). */
   | { type: 'store.corrupt'; mode?: 'flip' | 'truncate'; allowDestructive?: boolean }
   // dispatch
-  | { type: 'status'; status: number; runHandler?: boolean }
+  /**
+   * `status`: the CTAP status byte a CBOR request is answered; `sw`: the status word a U2F (CTAPHID_MSG) request
+   * is answered. At least one; the rule fires only for the kind of request it has an answer for.
+   */
+  | { type: 'status'; status?: number; sw?: number; runHandler?: boolean }
   | { type: 'signature.corrupt' }
   | { type: 'flags'; up?: boolean; uv?: boolean; at?: boolean; ed?: boolean; be?: boolean; bs?: boolean; resign?: boolean }
   | { type: 'rpIdHash'; rpId?: string; resign?: boolean }
@@ -85,7 +92,7 @@ export interface FaultRuleInput {
   id?: string;
   seam?: Seam;
   when?: FaultWhen;
-  effect: FaultEffect | EffectType | ({ type: 'status'; status: number | string; runHandler?: boolean });
+  effect: FaultEffect | EffectType | { type: 'status'; status?: number | string; sw?: number | string; runHandler?: boolean };
   times?: number;
   persist?: boolean;
   probability?: number;
