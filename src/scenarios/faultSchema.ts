@@ -7,6 +7,7 @@
 import { isMap, isScalar, type Node } from 'yaml';
 import { CtapCommand, CtapHidCmd } from '../../ctap/constants/commands.ts';
 import { CtapStatus } from '../../ctap/constants/status.ts';
+import { U2fStatus } from '../../ctap/u2f/apdu.ts';
 import { EmulatorError } from '../../ctap/errors.ts';
 import { commandName } from '../device.ts';
 import { MAX_DELAY_MS } from '../limits.ts';
@@ -76,6 +77,21 @@ const statusRef: Validator<number | string> = (node, path, ctx) => {
   return INVALID;
 };
 
+const SW_NAMES = Object.keys(U2fStatus);
+
+/** A U2F status word: 0..0xffff or its name (SW_CONDITIONS_NOT_SATISFIED). */
+const swRef: Validator<number | string> = (node, path, ctx) => {
+  const v = node !== null && isScalar(node) ? node.value : undefined;
+  if (typeof v === 'number') return int({ min: 0, max: 0xffff })(node, path, ctx);
+  if (typeof v === 'string' && SW_NAMES.includes(v)) return v;
+  ctx.issue(
+    node,
+    path,
+    `expected a U2F status word (0..0xffff) or its name such as SW_CONDITIONS_NOT_SATISFIED, got ${describe(node)}${typeof v === 'string' ? didYouMean(v, SW_NAMES) : ''}`,
+  );
+  return INVALID;
+};
+
 /** A validator for one parameter kind of the engine's catalogue (unknown kinds: any scalar; parseRule decides). */
 function paramValidator(kind: unknown): Validator<unknown> {
   if (Array.isArray(kind)) return oneOf(kind as string[]);
@@ -96,6 +112,8 @@ function paramValidator(kind: unknown): Validator<unknown> {
       return str();
     case 'status':
       return statusRef;
+    case 'sw':
+      return swRef;
     default:
       return (node, path, ctx) => {
         if (node !== null && isScalar(node)) return node.value;
@@ -114,7 +132,7 @@ const effectSchema: Validator<FaultRuleInput['effect']> = (node, path, ctx) => {
   if (node !== null && isScalar(node) && typeof node.value === 'string') {
     const type = effectType(node, path, ctx);
     if (type === INVALID) return INVALID;
-    const required = EFFECTS[type].required ?? [];
+    const required = type === 'status' ? ['status (or sw)'] : (EFFECTS[type].required ?? []);
     if (required.length) {
       ctx.issue(node, path, `${type} needs ${required.join(', ')}: write { type: ${type}, ${required.map((k) => `${k}: …`).join(', ')} }`);
       return INVALID;
@@ -137,7 +155,14 @@ const effectSchema: Validator<FaultRuleInput['effect']> = (node, path, ctx) => {
   for (const [k, kind] of Object.entries(spec.params)) {
     fields[k] = (spec.required ?? []).includes(k) ? req(paramValidator(kind)) : opt(paramValidator(kind));
   }
-  return obj(fields)(node, path, ctx) as FaultRuleInput['effect'] | typeof INVALID;
+  const effect = obj(fields)(node, path, ctx) as FaultRuleInput['effect'] | typeof INVALID;
+  // status answers CBOR requests, sw U2F ones: a status effect needs at least one of them.
+  const answers = effect !== INVALID && typeof effect === 'object' ? (effect as { status?: unknown; sw?: unknown }) : undefined;
+  if (type === 'status' && answers && answers.status === undefined && answers.sw === undefined) {
+    ctx.issue(node, path, 'status needs status (a CTAP status, for CBOR requests) or sw (a U2F status word), or both');
+    return INVALID;
+  }
+  return effect;
 };
 
 const ruleFields = {

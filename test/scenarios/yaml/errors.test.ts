@@ -78,6 +78,15 @@ describe('scenario errors: file:line:col: field: expected …, got …', () => {
       'bad.yaml:3:7: state.credentials[0].rpId: required, but missing',
     );
     expect(problems(lines('faults:', '  - effect: presence.delay'))).toBe('bad.yaml:2:13: faults[0].effect: presence.delay needs ms: write { type: presence.delay, ms: … }');
+    expect(problems(lines('faults:', '  - effect: status'))).toBe(
+      'bad.yaml:2:13: faults[0].effect: status needs status (or sw): write { type: status, status (or sw): … }',
+    );
+    expect(problems(lines('faults:', '  - effect: { type: status, runHandler: true }'))).toBe(
+      'bad.yaml:2:13: faults[0].effect: status needs status (a CTAP status, for CBOR requests) or sw (a U2F status word), or both',
+    );
+    expect(problems(lines('faults:', '  - effect: { type: status, sw: SW_WRONG_DAT }'))).toMatch(
+      /^bad\.yaml:2:33: faults\[0\]\.effect\.sw: expected a U2F status word .*got "SW_WRONG_DAT".*SW_WRONG_DATA/,
+    );
   });
 
   it("the fault engine's own rules, mapped to the rule's fields", () => {
