@@ -173,6 +173,7 @@ export function createDeviceControl(d: DeviceControlDeps): DeviceControl {
     return {
       profile: profile.name,
       aaguid: uuid(profile.aaguid),
+      attestationCertificates: s.attestation.certChain.map((c) => Buffer.from(c).toString('base64')),
       suspended: s.suspended === true,
       uptimeMs: Math.round(ac.uptimeMs()),
       pin: {

@@ -74,6 +74,11 @@ export interface StateSummary {
   profile: string;
   /** 8-4-4-4-12 hex. */
   aaguid: string;
+  /**
+   * The device's attestation certificates, base64 DER: [attestation certificate, test CA]. The CA is what a
+   * relying party under test configures as its trust anchor for `packed` x5c attestation (x5c carries only the first).
+   */
+  attestationCertificates: string[];
   suspended: boolean;
   uptimeMs: number;
   pin: {

@@ -3,7 +3,7 @@
  * answer from that state (PIN_BLOCKED, UV_BLOCKED, NO_CREDENTIALS, OPERATION_DENIED), seen here on the wire.
  */
 import { describe, expect, it } from 'vitest';
-import { generateKeyPairSync, sign as nodeSign } from 'node:crypto';
+import { generateKeyPairSync, sign as nodeSign, X509Certificate } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import { CtapStatus } from '../../ctap/constants/status.ts';
 import { decodeCanonical, type CborMap } from '../../ctap/cbor.ts';
@@ -27,6 +27,19 @@ describe('state control: PIN and UV', () => {
     // the PIN never reaches the history
     expect(JSON.stringify(device.control.history.list())).not.toContain('1234');
     expect(device.control.history.list().map((e) => e.effect)).toEqual(['pin.set', 'pin.setRetries', 'pin.block']);
+  });
+
+  it('state.get exports the attestation chain: the CA it names is the trust anchor of packed x5c attestation', async () => {
+    const { device, client } = await faultDevice({ attestation: 'basic' });
+    const st = await device.control.state.get();
+    expect(st.attestationCertificates).toHaveLength(2);
+    const [leaf, ca] = st.attestationCertificates.map((c) => new X509Certificate(Buffer.from(c, 'base64')));
+    expect(ca!.ca).toBe(true);
+    expect(leaf!.verify(ca!.publicKey)).toBe(true);
+    const r = await client.cbor(CtapCommand.authenticatorMakeCredential, mcParams());
+    const x5c = ((r.data as CborMap).get(3) as CborMap).get('x5c') as Uint8Array[];
+    expect(Buffer.from(x5c[0]!).toString('base64')).toBe(st.attestationCertificates[0]);
+    expect(new X509Certificate(Buffer.from(x5c[0]!)).verify(ca!.publicKey)).toBe(true);
   });
 
   it('forcePinChange: a PIN token is refused until the PIN is changed', async () => {
