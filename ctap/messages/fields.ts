@@ -79,6 +79,21 @@ export function optional<T>(m: CborMap, key: CborKey, check: Check<T>, name: str
 }
 
 /** The value of `key`, checked; MISSING_PARAMETER when absent. */
+/**
+ * Copy an optional member onto a typed request under the field of the same name, only when it is present
+ * (an absent member stays absent rather than becoming `undefined`). The field name is the error name.
+ */
+export function setOptional<T, F extends keyof T & string>(
+  target: T,
+  field: F,
+  m: CborMap,
+  key: CborKey,
+  check: Check<NonNullable<T[F]>>,
+): void {
+  const v = optional(m, key, check, field);
+  if (v !== undefined) target[field] = v as T[F];
+}
+
 export function required<T>(m: CborMap, key: CborKey, check: Check<T>, name: string): T {
   const v = m.get(key);
   if (v === undefined) throw missing(name);

@@ -1,6 +1,6 @@
 /** authenticatorGetAssertion (0x02) / authenticatorGetNextAssertion (0x08) messages, CTAP 2.1 §6.2, §6.3. */
 import { encode, type CborMap, type CborValue } from '../cbor.ts';
-import { bytes, optional, required, text, uint } from './fields.ts';
+import { bytes, optional, required, text, uint, setOptional } from './fields.ts';
 import {
   clientDataHash,
   credentialList,
@@ -60,14 +60,10 @@ export function parseGetAssertionRequest(m: CborMap): GetAssertionRequest {
     clientDataHash: required(m, K.clientDataHash, clientDataHash, 'clientDataHash'),
     options: optional(m, K.options, requestOptions, 'options') ?? {},
   };
-  const allowList = optional(m, K.allowList, credentialList, 'allowList');
-  if (allowList !== undefined) req.allowList = allowList;
-  const extensions = optional(m, K.extensions, extensionsMap, 'extensions');
-  if (extensions !== undefined) req.extensions = extensions;
-  const pinUvAuthParam = optional(m, K.pinUvAuthParam, bytes, 'pinUvAuthParam');
-  if (pinUvAuthParam !== undefined) req.pinUvAuthParam = pinUvAuthParam;
-  const pinUvAuthProtocol = optional(m, K.pinUvAuthProtocol, uint, 'pinUvAuthProtocol');
-  if (pinUvAuthProtocol !== undefined) req.pinUvAuthProtocol = pinUvAuthProtocol;
+  setOptional(req, 'allowList', m, K.allowList, credentialList);
+  setOptional(req, 'extensions', m, K.extensions, extensionsMap);
+  setOptional(req, 'pinUvAuthParam', m, K.pinUvAuthParam, bytes);
+  setOptional(req, 'pinUvAuthProtocol', m, K.pinUvAuthProtocol, uint);
   return req;
 }
 

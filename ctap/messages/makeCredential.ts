@@ -1,6 +1,6 @@
 /** authenticatorMakeCredential (0x01) request parsing and response encoding, CTAP 2.1 §6.1. */
 import { encode, type CborMap, type CborValue } from '../cbor.ts';
-import { arrayOf, bytes, optional, required, uint } from './fields.ts';
+import { arrayOf, bytes, optional, required, uint, setOptional } from './fields.ts';
 import {
   clientDataHash,
   credentialList,
@@ -65,16 +65,11 @@ export function parseMakeCredentialRequest(m: CborMap): MakeCredentialRequest {
     pubKeyCredParams: required(m, K.pubKeyCredParams, arrayOf(pubKeyCredParam), 'pubKeyCredParams'),
     options: optional(m, K.options, requestOptions, 'options') ?? {},
   };
-  const excludeList = optional(m, K.excludeList, credentialList, 'excludeList');
-  if (excludeList !== undefined) req.excludeList = excludeList;
-  const extensions = optional(m, K.extensions, extensionsMap, 'extensions');
-  if (extensions !== undefined) req.extensions = extensions;
-  const pinUvAuthParam = optional(m, K.pinUvAuthParam, bytes, 'pinUvAuthParam');
-  if (pinUvAuthParam !== undefined) req.pinUvAuthParam = pinUvAuthParam;
-  const pinUvAuthProtocol = optional(m, K.pinUvAuthProtocol, uint, 'pinUvAuthProtocol');
-  if (pinUvAuthProtocol !== undefined) req.pinUvAuthProtocol = pinUvAuthProtocol;
-  const ea = optional(m, K.enterpriseAttestation, uint, 'enterpriseAttestation');
-  if (ea !== undefined) req.enterpriseAttestation = ea;
+  setOptional(req, 'excludeList', m, K.excludeList, credentialList);
+  setOptional(req, 'extensions', m, K.extensions, extensionsMap);
+  setOptional(req, 'pinUvAuthParam', m, K.pinUvAuthParam, bytes);
+  setOptional(req, 'pinUvAuthProtocol', m, K.pinUvAuthProtocol, uint);
+  setOptional(req, 'enterpriseAttestation', m, K.enterpriseAttestation, uint);
   return req;
 }
 
