@@ -5,7 +5,8 @@
  */
 import { describe, it, expect, afterEach } from 'vitest';
 import { TRANSPORTS, openHarness, type Harness } from '../helpers/transports.ts';
-import { PinClient, Perm, type ClientPinCall, type Protocol } from '../helpers/pinClient.ts';
+import { PinClient, Perm, type Protocol } from '../helpers/pinClient.ts';
+import { clientPinCall } from '../helpers/clientPinCall.ts';
 import { parseAuthData, sha256 } from '../helpers/webauthn.ts';
 import { CtapCommand, KeepaliveStatus } from '../../ctap/constants/commands.ts';
 import { CtapStatus } from '../../ctap/constants/status.ts';
@@ -31,10 +32,7 @@ describe.each(TRANSPORTS)('bioEnrollment and built-in UV over %s', (transport) =
   async function open(opts: Partial<StartDeviceOptions> = {}): Promise<Harness> {
     h = await openHarness(transport, { seed: `bio-${transport}`, profile: 'ctap21-fingerprint', ...opts });
     c = await h.client();
-    const call: ClientPinCall = async (params) => {
-      const r = await c.cbor(CtapCommand.authenticatorClientPIN, params);
-      return { status: r.status, body: r.data as CborMap | undefined };
-    };
+    const call = clientPinCall(() => c);
     pin = (p = 2) => new PinClient(call, p);
     return h;
   }

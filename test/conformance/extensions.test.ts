@@ -6,8 +6,9 @@
  */
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { TRANSPORTS, openHarness, type Harness } from '../helpers/transports.ts';
+import { clientPinCall } from '../helpers/clientPinCall.ts';
 import { coseToKeyObject, parseAuthData, sha256, verifySignature } from '../helpers/webauthn.ts';
-import { PinClient, Perm, authenticate, type ClientPinCall, type Protocol } from '../helpers/pinClient.ts';
+import { PinClient, Perm, authenticate, type Protocol } from '../helpers/pinClient.ts';
 import { extensionOutputs, hmacSecretRequest, salt } from '../helpers/extensions.ts';
 import { CtapCommand } from '../../ctap/constants/commands.ts';
 import { CtapStatus } from '../../ctap/constants/status.ts';
@@ -20,15 +21,11 @@ const RP = 'ext.example';
 describe.each(TRANSPORTS)('extensions conformance over %s', (transport) => {
   let h: Harness;
   let c: CtapHidClient;
-  let call: ClientPinCall;
+  const call = clientPinCall(() => c);
 
   beforeEach(async () => {
     h = await openHarness(transport, { seed: `extensions-${transport}` });
     c = await h.client();
-    call = async (params) => {
-      const r = await c.cbor(CtapCommand.authenticatorClientPIN, params);
-      return { status: r.status, body: r.data as CborMap | undefined };
-    };
   });
   afterEach(async () => {
     await h.close();

@@ -10,6 +10,7 @@ import { CtapStatus } from '../../ctap/constants/status.ts';
 import { defaultProfile, type Profile } from '../../ctap/authenticator/profile.ts';
 import type { CtapHidClient } from '../../src/client/ctaphid.ts';
 import { PinClient, Perm, authenticate } from '../helpers/pinClient.ts';
+import { clientPinCall } from '../helpers/clientPinCall.ts';
 import { TRANSPORTS, openHarness, type Harness } from '../helpers/transports.ts';
 import { parseAuthData, sha256 } from '../helpers/webauthn.ts';
 
@@ -90,10 +91,7 @@ describe.each(TRANSPORTS)('limits over %s', (transport) => {
   /** Spec: CTAP 2.1 §6.8.5 deleteCredential frees the slot: remainingDiscoverableCredentials goes back up. */
   it('credential management deleteCredential gives the slot back', async () => {
     const c = await open();
-    const pin = new PinClient(async (params) => {
-      const r = await c.cbor(CtapCommand.authenticatorClientPIN, params);
-      return { status: r.status, body: r.data as CborMap | undefined };
-    });
+    const pin = new PinClient(clientPinCall(() => c));
     expect(await pin.setPin('1234')).toBe(0);
     const token = await pin.tokenOrThrow({ pin: '1234', permissions: Perm.mc | Perm.cm });
     const cdh = sha256('mc');

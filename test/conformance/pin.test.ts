@@ -4,8 +4,9 @@
  */
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { TRANSPORTS, openHarness, type Harness } from '../helpers/transports.ts';
+import { clientPinCall } from '../helpers/clientPinCall.ts';
 import { parseAuthData, coseToKeyObject, verifySignature, sha256 } from '../helpers/webauthn.ts';
-import { PinClient, Perm, type ClientPinCall, type Protocol } from '../helpers/pinClient.ts';
+import { PinClient, Perm, type Protocol } from '../helpers/pinClient.ts';
 import { CtapCommand } from '../../ctap/constants/commands.ts';
 import { CtapStatus } from '../../ctap/constants/status.ts';
 import type { CtapHidClient } from '../../src/client/ctaphid.ts';
@@ -16,15 +17,11 @@ const PIN = '1234';
 describe.each(TRANSPORTS)('clientPIN conformance over %s', (transport) => {
   let h: Harness;
   let c: CtapHidClient;
-  let call: ClientPinCall;
+  const call = clientPinCall(() => c);
 
   beforeEach(async () => {
     h = await openHarness(transport, { seed: `pin-${transport}` });
     c = await h.client();
-    call = async (params) => {
-      const r = await c.cbor(CtapCommand.authenticatorClientPIN, params);
-      return { status: r.status, body: r.data as CborMap | undefined };
-    };
   });
   afterEach(async () => {
     await h.close();

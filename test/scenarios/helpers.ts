@@ -42,3 +42,23 @@ export async function withScenario<T>(opts: ScenarioDeviceOptions, fn: (s: Scena
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** The scenario_pin RP of one scenario: its state file, register with a PIN, authenticate `times` times. */
+export interface PinRp {
+  /** The device profile's maxPinRetries. */
+  max: number | undefined;
+  state: string;
+  register(pin: string): Promise<Record<string, unknown>>;
+  auth(pin: string, times?: number): Promise<Record<string, unknown>>;
+}
+
+export function pinRp({ device, dir, client }: Scenario): PinRp {
+  const state = join(dir, 'rp.json');
+  return {
+    max: device.authenticator.profile.pin?.maxPinRetries,
+    state,
+    register: (pin) => client('scenario_pin', 'scenario.register', ['--phase', 'register', '--state', state, '--pin', pin]),
+    auth: (pin, times = 1) =>
+      client('scenario_pin', 'scenario.authenticate', ['--phase', 'authenticate', '--state', state, '--pin', pin, '--times', String(times)]),
+  };
+}

@@ -4,9 +4,8 @@
  * PIN is refused until the key is power-cycled (Device.powerCycle(), as an RP test harness would do);
  * afterwards the right PIN works and the retry counter is full again.
  */
-import { join } from 'node:path';
 import { describe, it } from 'vitest';
-import { withScenario } from './helpers.ts';
+import { pinRp, withScenario } from './helpers.ts';
 
 const PIN = '2580';
 const WRONG_PIN = '0852';
@@ -18,14 +17,12 @@ describe('scenario: wrong PIN 3 times', () => {
    * retry consumed) until power-up; python-fido2 reports PIN errors as ClientError BAD_REQUEST.
    */
   it('→ PIN_AUTH_BLOCKED (even for the right PIN) until a power cycle, then the right PIN works', async ({ expect }) => {
-    await withScenario({}, async ({ device, dir, client }) => {
-      const max = device.authenticator.profile.pin?.maxPinRetries;
+    await withScenario({}, async (scenario) => {
+      const { device } = scenario;
+      const { max, register, auth } = pinRp(scenario);
       expect(max).toBe(8);
-      const state = join(dir, 'rp.json');
-      const auth = (pin: string, times = 1) =>
-        client('scenario_pin', 'scenario.authenticate', ['--phase', 'authenticate', '--state', state, '--pin', pin, '--times', String(times)]);
 
-      const registered = await client('scenario_pin', 'scenario.register', ['--phase', 'register', '--state', state, '--pin', PIN]);
+      const registered = await register(PIN);
       expect(registered.flags).toMatchObject({ up: true, uv: true });
 
       expect(await auth(WRONG_PIN, 3)).toEqual({

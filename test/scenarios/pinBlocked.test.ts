@@ -4,9 +4,8 @@
  * Fido2Client + Fido2Server) then sees PIN_BLOCKED for every PIN, across power cycles, until the key is
  * reset — which also destroys the RP's credential; a new PIN and a new registration then work.
  */
-import { join } from 'node:path';
 import { describe, it } from 'vitest';
-import { withScenario } from './helpers.ts';
+import { pinRp, withScenario } from './helpers.ts';
 
 const PIN = '7391';
 const WRONG_PIN = '1937';
@@ -19,15 +18,13 @@ describe('scenario: wrong PIN 8 times', () => {
    * 3-mismatch rule); §6.6 authenticatorReset right after power-up removes the PIN and every credential.
    */
   it('→ PIN_BLOCKED, kept across power cycles, until authenticatorReset', async ({ expect }) => {
-    await withScenario({}, async ({ device, dir, client }) => {
-      const max = device.authenticator.profile.pin?.maxPinRetries;
+    await withScenario({}, async (scenario) => {
+      const { device, client } = scenario;
+      const { max, state, register, auth } = pinRp(scenario);
       expect(max).toBe(8);
-      const state = join(dir, 'rp.json');
-      const auth = (pin: string, times = 1) =>
-        client('scenario_pin', 'scenario.authenticate', ['--phase', 'authenticate', '--state', state, '--pin', pin, '--times', String(times)]);
       const softBlocked = ['BAD_REQUEST(PIN_INVALID)', 'BAD_REQUEST(PIN_INVALID)', 'BAD_REQUEST(PIN_AUTH_BLOCKED)'];
 
-      await client('scenario_pin', 'scenario.register', ['--phase', 'register', '--state', state, '--pin', PIN]);
+      await register(PIN);
       expect(await auth(WRONG_PIN, 3)).toEqual({ outcomes: softBlocked, pinRetries: 5, powerCycleState: true });
       await device.powerCycle();
       expect(await auth(WRONG_PIN, 3)).toEqual({ outcomes: softBlocked, pinRetries: 2, powerCycleState: true });

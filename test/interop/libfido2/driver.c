@@ -195,31 +195,86 @@ void close_device(fido_dev_t **dev)
 	fido_dev_free(dev);
 }
 
-/* makeCredential for `rp_id`; the new credential in *out (caller frees). Returns a FIDO_ERR_* code. */
-static int make_cred(fido_dev_t *dev, int type, bool rk, const char *rp_id, const unsigned char *user_id,
-    size_t user_id_len, const fido_cred_t *exclude, fido_cred_t **out)
+fido_dev_t *open_check(const char *host, unsigned port, void (*extra)(struct check *c, fido_dev_t *dev))
 {
-	unsigned char cdh[32];
+	struct check c;
+	fido_dev_t *dev;
+
+	check_begin(&c, "open");
+	if ((dev = open_device(&c, host, port)) != NULL && extra != NULL)
+		extra(&c, dev);
+	check_end(&c);
+	return dev;
+}
+
+int make_cred_opts(fido_dev_t *dev, const char *rp_id, const struct mc *o, fido_cred_t **out)
+{
+	unsigned char cdh[32], random_id[16];
+	const unsigned char *user_id = o->user_id ? o->user_id : random_id;
+	size_t user_id_len = o->user_id ? o->user_id_len : sizeof(random_id);
 	fido_cred_t *cred;
 	int r;
 
 	*out = NULL;
 	random_fill(cdh, sizeof(cdh));
+	random_fill(random_id, sizeof(random_id));
 	if ((cred = fido_cred_new()) == NULL)
 		return FIDO_ERR_INTERNAL;
-	if ((r = fido_cred_set_type(cred, type)) != FIDO_OK ||
+	if ((r = fido_cred_set_type(cred, o->type ? o->type : COSE_ES256)) != FIDO_OK ||
 	    (r = fido_cred_set_clientdata_hash(cred, cdh, sizeof(cdh))) != FIDO_OK ||
-	    (r = fido_cred_set_rp(cred, rp_id, "vfido interop")) != FIDO_OK ||
-	    (r = fido_cred_set_user(cred, user_id, user_id_len, "alice", "Alice", NULL)) != FIDO_OK ||
-	    (r = fido_cred_set_rk(cred, rk ? FIDO_OPT_TRUE : FIDO_OPT_OMIT)) != FIDO_OK ||
-	    (exclude != NULL &&
-		(r = fido_cred_exclude(cred, fido_cred_id_ptr(exclude), fido_cred_id_len(exclude))) != FIDO_OK) ||
-	    (r = fido_dev_make_cred(dev, cred, NULL)) != FIDO_OK) {
+	    (r = fido_cred_set_rp(cred, rp_id, o->rp_name ? o->rp_name : "vfido interop")) != FIDO_OK ||
+	    (r = fido_cred_set_user(cred, user_id, user_id_len, o->name ? o->name : "alice",
+		 o->display_name ? o->display_name : "Alice", NULL)) != FIDO_OK ||
+	    (r = fido_cred_set_rk(cred, o->rk ? FIDO_OPT_TRUE : FIDO_OPT_OMIT)) != FIDO_OK ||
+	    (r = fido_cred_set_uv(cred, o->uv ? FIDO_OPT_TRUE : FIDO_OPT_OMIT)) != FIDO_OK ||
+	    (o->ext && (r = fido_cred_set_extensions(cred, o->ext)) != FIDO_OK) ||
+	    (o->prot && (r = fido_cred_set_prot(cred, o->prot)) != FIDO_OK) ||
+	    (o->minpin && (r = fido_cred_set_pin_minlen(cred, o->minpin)) != FIDO_OK) ||
+	    (o->exclude != NULL &&
+		(r = fido_cred_exclude(cred, fido_cred_id_ptr(o->exclude), fido_cred_id_len(o->exclude))) != FIDO_OK) ||
+	    (r = fido_dev_make_cred(dev, cred, o->pin)) != FIDO_OK) {
 		fido_cred_free(&cred);
 		return r;
 	}
 	*out = cred;
 	return FIDO_OK;
+}
+
+int get_assert_opts(fido_dev_t *dev, const char *rp_id, const struct ga *o, fido_assert_t **out)
+{
+	unsigned char cdh[32];
+	fido_assert_t *a;
+	int r;
+
+	*out = NULL;
+	random_fill(cdh, sizeof(cdh));
+	if ((a = fido_assert_new()) == NULL)
+		return FIDO_ERR_INTERNAL;
+	if ((r = fido_assert_set_rp(a, rp_id)) != FIDO_OK ||
+	    (r = fido_assert_set_clientdata_hash(a, cdh, sizeof(cdh))) != FIDO_OK)
+		goto fail;
+	for (size_t i = 0; i < 4 && o->allow[i] != NULL; i++)
+		if ((r = fido_assert_allow_cred(a, fido_cred_id_ptr(o->allow[i]), fido_cred_id_len(o->allow[i]))) != FIDO_OK)
+			goto fail;
+	if ((r = fido_assert_set_uv(a, o->uv ? FIDO_OPT_TRUE : FIDO_OPT_OMIT)) != FIDO_OK ||
+	    (o->ext && (r = fido_assert_set_extensions(a, o->ext)) != FIDO_OK) ||
+	    (o->salt != NULL && (r = fido_assert_set_hmac_salt(a, o->salt, o->salt_len)) != FIDO_OK) ||
+	    (r = fido_dev_get_assert(dev, a, o->pin)) != FIDO_OK)
+		goto fail;
+	*out = a;
+	return FIDO_OK;
+fail:
+	fido_assert_free(&a);
+	return r;
+}
+
+/* makeCredential for `rp_id` with a given user ID; the new credential in *out (caller frees). */
+static int make_cred(fido_dev_t *dev, int type, bool rk, const char *rp_id, const unsigned char *user_id,
+    size_t user_id_len, const fido_cred_t *exclude, fido_cred_t **out)
+{
+	struct mc o = { .type = type, .rk = rk, .user_id = user_id, .user_id_len = user_id_len, .exclude = exclude };
+
+	return make_cred_opts(dev, rp_id, &o, out);
 }
 
 /* fido_assert_verify(assert, idx) with the public key of `cred`. */
@@ -254,24 +309,9 @@ int verify_with(const fido_assert_t *assert, size_t idx, const fido_cred_t *cred
 /* getAssertion for `rp_id` (allow list: `allow`, or none); all assertions in *out (caller frees). */
 static int get_assert(fido_dev_t *dev, const char *rp_id, const fido_cred_t *allow, fido_assert_t **out)
 {
-	unsigned char cdh[32];
-	fido_assert_t *a;
-	int r;
+	struct ga g = { .allow = { allow } };
 
-	*out = NULL;
-	random_fill(cdh, sizeof(cdh));
-	if ((a = fido_assert_new()) == NULL)
-		return FIDO_ERR_INTERNAL;
-	if ((r = fido_assert_set_rp(a, rp_id)) != FIDO_OK ||
-	    (r = fido_assert_set_clientdata_hash(a, cdh, sizeof(cdh))) != FIDO_OK ||
-	    (allow != NULL &&
-		(r = fido_assert_allow_cred(a, fido_cred_id_ptr(allow), fido_cred_id_len(allow))) != FIDO_OK) ||
-	    (r = fido_dev_get_assert(dev, a, NULL)) != FIDO_OK) {
-		fido_assert_free(&a);
-		return r;
-	}
-	*out = a;
-	return FIDO_OK;
+	return get_assert_opts(dev, rp_id, &g, out);
 }
 
 bool same_bytes(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen)
@@ -279,7 +319,33 @@ bool same_bytes(const unsigned char *a, size_t alen, const unsigned char *b, siz
 	return a != NULL && b != NULL && alen == blen && memcmp(a, b, alen) == 0;
 }
 
+bool same_cred(const fido_assert_t *a, size_t i, const fido_cred_t *c)
+{
+	return same_bytes(fido_assert_id_ptr(a, i), fido_assert_id_len(a, i), fido_cred_id_ptr(c), fido_cred_id_len(c));
+}
+
+void j_codes(struct check *c, const char *k, const int *v, size_t n)
+{
+	key(c, k);
+	fputc('[', c->f);
+	for (size_t i = 0; i < n; i++)
+		fprintf(c->f, "%s%d", i ? "," : "", v[i]);
+	fputc(']', c->f);
+}
+
 /* ---- subcommands ------------------------------------------------------------------------------------ */
+
+static void j_open_info(struct check *c, fido_dev_t *dev)
+{
+	j_bool(c, "fido2", fido_dev_is_fido2(dev));
+	j_int(c, "ctaphidVersion", fido_dev_protocol(dev));
+	j_int(c, "major", fido_dev_major(dev));
+	j_int(c, "minor", fido_dev_minor(dev));
+	j_int(c, "build", fido_dev_build(dev));
+	j_int(c, "capabilities", fido_dev_flags(dev));
+	if (!fido_dev_is_fido2(dev))
+		fail(c, "libfido2 does not see a FIDO2 (CBOR) device");
+}
 
 static void cmd_info(const char *host, unsigned port)
 {
@@ -288,20 +354,7 @@ static void cmd_info(const char *host, unsigned port)
 	fido_cbor_info_t *ci = NULL;
 	int r;
 
-	check_begin(&c, "open");
-	dev = open_device(&c, host, port);
-	if (dev != NULL) {
-		j_bool(&c, "fido2", fido_dev_is_fido2(dev));
-		j_int(&c, "ctaphidVersion", fido_dev_protocol(dev));
-		j_int(&c, "major", fido_dev_major(dev));
-		j_int(&c, "minor", fido_dev_minor(dev));
-		j_int(&c, "build", fido_dev_build(dev));
-		j_int(&c, "capabilities", fido_dev_flags(dev));
-		if (!fido_dev_is_fido2(dev))
-			fail(&c, "libfido2 does not see a FIDO2 (CBOR) device");
-	}
-	check_end(&c);
-	if (dev == NULL)
+	if ((dev = open_check(host, port, j_open_info)) == NULL)
 		return;
 
 	check_begin(&c, "info");
@@ -418,10 +471,7 @@ static void cmd_make_cred(const char *host, unsigned port)
 	struct check c;
 	fido_dev_t *dev;
 
-	check_begin(&c, "open");
-	dev = open_device(&c, host, port);
-	check_end(&c);
-	if (dev == NULL)
+	if ((dev = open_check(host, port, NULL)) == NULL)
 		return;
 	for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
 		for (int rk = 0; rk <= 1; rk++) {
@@ -450,8 +500,7 @@ static bool check_assertion(struct check *c, const fido_assert_t *a, size_t idx,
 	unsigned flags = fido_assert_flags(a, idx);
 	int r;
 
-	if (!same_bytes(fido_assert_id_ptr(a, idx), fido_assert_id_len(a, idx), fido_cred_id_ptr(cred),
-		fido_cred_id_len(cred)))
+	if (!same_cred(a, idx, cred))
 		return fail(c, "assertion %zu names another credential", idx);
 	if (!(flags & FLAG_UP) || (flags & FLAG_AT))
 		return fail(c, "assertion %zu flags 0x%02x: want UP set and AT clear", idx, flags);
@@ -466,10 +515,7 @@ static void cmd_get_assert(const char *host, unsigned port)
 	struct check c;
 	fido_dev_t *dev;
 
-	check_begin(&c, "open");
-	dev = open_device(&c, host, port);
-	check_end(&c);
-	if (dev == NULL)
+	if ((dev = open_check(host, port, NULL)) == NULL)
 		return;
 
 	for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
@@ -558,10 +604,7 @@ static void cmd_exclude(const char *host, unsigned port)
 	struct check c;
 	fido_dev_t *dev;
 
-	check_begin(&c, "open");
-	dev = open_device(&c, host, port);
-	check_end(&c);
-	if (dev == NULL)
+	if ((dev = open_check(host, port, NULL)) == NULL)
 		return;
 	for (int rk = 0; rk <= 1; rk++) {
 		char rp_id[64];

@@ -45,80 +45,15 @@
 
 /* ---- helpers ---------------------------------------------------------------------------------------- */
 
-struct mc {
-	int type;
-	bool rk;
-	const char *pin;
-	int ext;        /* FIDO_EXT_* mask for fido_cred_set_extensions */
-	int prot;       /* 0 = none */
-	size_t minpin;  /* 0 = none */
-	const char *name;
-	const fido_cred_t *exclude;
-};
-
-/* makeCredential for rp_id as described by `o`; the new credential in *out (caller frees). */
+/* makeCredential for rp_id as described by `o` (user "zoe" unless o->name); the new credential in *out. */
 static int make(fido_dev_t *dev, const char *rp_id, const struct mc *o, fido_cred_t **out)
 {
-	unsigned char cdh[32], user_id[16];
-	fido_cred_t *cred;
-	int r;
+	struct mc m = *o;
 
-	*out = NULL;
-	random_fill(cdh, sizeof(cdh));
-	random_fill(user_id, sizeof(user_id));
-	if ((cred = fido_cred_new()) == NULL)
-		return FIDO_ERR_INTERNAL;
-	if ((r = fido_cred_set_type(cred, o->type ? o->type : COSE_ES256)) != FIDO_OK ||
-	    (r = fido_cred_set_clientdata_hash(cred, cdh, sizeof(cdh))) != FIDO_OK ||
-	    (r = fido_cred_set_rp(cred, rp_id, "vfido ext")) != FIDO_OK ||
-	    (r = fido_cred_set_user(cred, user_id, sizeof(user_id), o->name ? o->name : "zoe", "Zoe", NULL)) != FIDO_OK ||
-	    (r = fido_cred_set_rk(cred, o->rk ? FIDO_OPT_TRUE : FIDO_OPT_OMIT)) != FIDO_OK ||
-	    (o->ext && (r = fido_cred_set_extensions(cred, o->ext)) != FIDO_OK) ||
-	    (o->prot && (r = fido_cred_set_prot(cred, o->prot)) != FIDO_OK) ||
-	    (o->minpin && (r = fido_cred_set_pin_minlen(cred, o->minpin)) != FIDO_OK) ||
-	    (o->exclude != NULL &&
-		(r = fido_cred_exclude(cred, fido_cred_id_ptr(o->exclude), fido_cred_id_len(o->exclude))) != FIDO_OK) ||
-	    (r = fido_dev_make_cred(dev, cred, o->pin)) != FIDO_OK) {
-		fido_cred_free(&cred);
-		return r;
-	}
-	*out = cred;
-	return FIDO_OK;
-}
-
-struct ga {
-	const fido_cred_t *allow[4];
-	const char *pin;
-	int ext;
-	const unsigned char *salt;
-	size_t salt_len;
-};
-
-static int assert_new(fido_dev_t *dev, const char *rp_id, const struct ga *o, fido_assert_t **out)
-{
-	unsigned char cdh[32];
-	fido_assert_t *a;
-	int r;
-
-	*out = NULL;
-	random_fill(cdh, sizeof(cdh));
-	if ((a = fido_assert_new()) == NULL)
-		return FIDO_ERR_INTERNAL;
-	if ((r = fido_assert_set_rp(a, rp_id)) != FIDO_OK ||
-	    (r = fido_assert_set_clientdata_hash(a, cdh, sizeof(cdh))) != FIDO_OK)
-		goto fail;
-	for (size_t i = 0; i < 4 && o->allow[i] != NULL; i++)
-		if ((r = fido_assert_allow_cred(a, fido_cred_id_ptr(o->allow[i]), fido_cred_id_len(o->allow[i]))) != FIDO_OK)
-			goto fail;
-	if ((o->ext && (r = fido_assert_set_extensions(a, o->ext)) != FIDO_OK) ||
-	    (o->salt != NULL && (r = fido_assert_set_hmac_salt(a, o->salt, o->salt_len)) != FIDO_OK) ||
-	    (r = fido_dev_get_assert(dev, a, o->pin)) != FIDO_OK)
-		goto fail;
-	*out = a;
-	return FIDO_OK;
-fail:
-	fido_assert_free(&a);
-	return r;
+	m.rp_name = "vfido ext";
+	m.name = o->name ? o->name : "zoe";
+	m.display_name = "Zoe";
+	return make_cred_opts(dev, rp_id, &m, out);
 }
 
 /* fido_cred_verify (x5c) or fido_cred_verify_self; both also compare the extension outputs with the inputs. */
@@ -156,20 +91,6 @@ static int authdata_ext(const fido_cred_t *cred, const char *k)
 		return -2;
 	}
 	return -1;
-}
-
-static bool same_cred(const fido_assert_t *a, size_t i, const fido_cred_t *c)
-{
-	return same_bytes(fido_assert_id_ptr(a, i), fido_assert_id_len(a, i), fido_cred_id_ptr(c), fido_cred_id_len(c));
-}
-
-static void j_codes(struct check *c, const char *k, const int *v, size_t n)
-{
-	key(c, k);
-	fputc('[', c->f);
-	for (size_t i = 0; i < n; i++)
-		fprintf(c->f, "%s%d", i ? "," : "", v[i]);
-	fputc(']', c->f);
 }
 
 static bool get_info(struct check *c, fido_dev_t *dev, fido_cbor_info_t **ci)
@@ -400,7 +321,7 @@ void cmd_credman(const char *host, unsigned port)
 			fail_fido(&c, "fido_credman_get_dev_rk", rk == NULL ? FIDO_ERR_INTERNAL : r);
 		else
 			j_int(&c, "leftForRpA", (long long)fido_credman_rk_count(rk));
-		j_int(&c, "assertWithDeleted", assert_new(dev, rp_a, &g, &a));
+		j_int(&c, "assertWithDeleted", get_assert_opts(dev, rp_a, &g, &a));
 		j_int(&c, "deleteAgain", fido_credman_del_dev_rk(dev, fido_cred_id_ptr(a2), fido_cred_id_len(a2), PIN));
 		if ((r = fido_credman_del_dev_rk(dev, fido_cred_id_ptr(b1), fido_cred_id_len(b1), PIN)) != FIDO_OK)
 			fail_fido(&c, "fido_credman_del_dev_rk(b1)", r);
@@ -462,7 +383,7 @@ void cmd_largeblob(const char *host, unsigned port)
 						      fido_cred_largeblob_key_ptr(c2), fido_cred_largeblob_key_len(c2)));
 			if ((r = verify_cred(c1)) != FIDO_OK)
 				fail_fido(&c, "verify credential", r);
-			if ((r = assert_new(dev, rp_id, &g, &a)) != FIDO_OK)
+			if ((r = get_assert_opts(dev, rp_id, &g, &a)) != FIDO_OK)
 				fail_fido(&c, "get_assert with FIDO_EXT_LARGEBLOB_KEY", r);
 			else
 				j_bool(&c, "assertionKeyMatches",
@@ -611,10 +532,10 @@ void cmd_config(const char *host, unsigned port)
 			j_info_state(&c, dev, "on");
 			j_int(&c, "makeCredWithoutPin", make(dev, rp_id, &o, &other));
 			fido_cred_free(&other);
-			j_int(&c, "getAssertWithoutPin", assert_new(dev, rp_id, &g, &a));
+			j_int(&c, "getAssertWithoutPin", get_assert_opts(dev, rp_id, &g, &a));
 			fido_assert_free(&a);
 			g.pin = pin;
-			if ((r = assert_new(dev, rp_id, &g, &a)) != FIDO_OK)
+			if ((r = get_assert_opts(dev, rp_id, &g, &a)) != FIDO_OK)
 				fail_fido(&c, "get_assert with PIN under alwaysUv", r);
 			else
 				j_flags(&c, "withPinFlags", fido_assert_flags(a, 0));
@@ -623,7 +544,7 @@ void cmd_config(const char *host, unsigned port)
 				fail_fido(&c, "fido_dev_toggle_always_uv (off)", r);
 			j_info_state(&c, dev, "off");
 			g.pin = NULL;
-			j_int(&c, "getAssertWithoutPinAfter", assert_new(dev, rp_id, &g, &a));
+			j_int(&c, "getAssertWithoutPinAfter", get_assert_opts(dev, rp_id, &g, &a));
 			fido_assert_free(&a);
 		}
 		check_end(&c);
@@ -710,7 +631,7 @@ static int hmac_get(fido_dev_t *dev, const char *rp_id, const fido_cred_t *cred,
 {
 	fido_assert_t *a = NULL;
 	struct ga g = { .allow = { cred }, .pin = pin, .ext = FIDO_EXT_HMAC_SECRET, .salt = salt, .salt_len = salt_len };
-	int r = assert_new(dev, rp_id, &g, &a);
+	int r = get_assert_opts(dev, rp_id, &g, &a);
 
 	*out_len = 0;
 	if (r == FIDO_OK) {
@@ -827,7 +748,7 @@ static int found(fido_dev_t *dev, const char *rp_id, fido_cred_t *const *creds, 
 {
 	fido_assert_t *a = NULL;
 	struct ga g = { .allow = { allow }, .pin = pin };
-	int r = assert_new(dev, rp_id, &g, &a), mask = 0;
+	int r = get_assert_opts(dev, rp_id, &g, &a), mask = 0;
 
 	if (r != FIDO_OK)
 		return r > 0 ? -r : r;
@@ -966,7 +887,7 @@ void cmd_u2f(const char *host, unsigned port)
 
 		check_begin(&c, "u2f.get_assert");
 		for (int i = 0; i < 2; i++) {
-			if ((r = assert_new(dev, rp_id, &g, &a)) != FIDO_OK) {
+			if ((r = get_assert_opts(dev, rp_id, &g, &a)) != FIDO_OK) {
 				fail_fido(&c, "fido_dev_get_assert over U2F", r);
 				break;
 			}
@@ -981,7 +902,7 @@ void cmd_u2f(const char *host, unsigned port)
 		j_flags(&c, "flags", flags[0] | flags[1]);
 		j_codes(&c, "signCounts", counts, 2);
 		unique_rp_id(other, sizeof(other), "lf-u2f-other");
-		j_int(&c, "otherRp", assert_new(dev, other, &g, &a));
+		j_int(&c, "otherRp", get_assert_opts(dev, other, &g, &a));
 		fido_assert_free(&a);
 		check_end(&c);
 	}
@@ -993,7 +914,7 @@ void cmd_u2f(const char *host, unsigned port)
 		check_begin(&c, "u2f.ctap2_get_assert");
 		if ((ctap2 = open_device(&c, host, port)) != NULL) {
 			j_bool(&c, "fido2", fido_dev_is_fido2(ctap2));
-			if ((r = assert_new(ctap2, rp_id, &g, &a)) != FIDO_OK) {
+			if ((r = get_assert_opts(ctap2, rp_id, &g, &a)) != FIDO_OK) {
 				fail_fido(&c, "CTAP2 fido_dev_get_assert with the U2F credential", r);
 			} else {
 				if ((r = verify_with(a, 0, cred)) != FIDO_OK)

@@ -38,52 +38,18 @@
 /* makeCredential (ES256) for rp_id authorised by `pin` (may be NULL) and/or built-in UV (uv). */
 static int make_cred_uv(fido_dev_t *dev, const char *rp_id, bool rk, const char *pin, bool uv, fido_cred_t **out)
 {
-	unsigned char cdh[32], user_id[16];
-	fido_cred_t *cred;
-	int r;
+	struct mc o = { .rk = rk, .pin = pin, .uv = uv, .name = "sam", .display_name = "Sam" };
 
-	*out = NULL;
-	random_fill(cdh, sizeof(cdh));
-	random_fill(user_id, sizeof(user_id));
-	if ((cred = fido_cred_new()) == NULL)
-		return FIDO_ERR_INTERNAL;
-	if ((r = fido_cred_set_type(cred, COSE_ES256)) != FIDO_OK ||
-	    (r = fido_cred_set_clientdata_hash(cred, cdh, sizeof(cdh))) != FIDO_OK ||
-	    (r = fido_cred_set_rp(cred, rp_id, "vfido interop")) != FIDO_OK ||
-	    (r = fido_cred_set_user(cred, user_id, sizeof(user_id), "sam", "Sam", NULL)) != FIDO_OK ||
-	    (r = fido_cred_set_rk(cred, rk ? FIDO_OPT_TRUE : FIDO_OPT_OMIT)) != FIDO_OK ||
-	    (r = fido_cred_set_uv(cred, uv ? FIDO_OPT_TRUE : FIDO_OPT_OMIT)) != FIDO_OK ||
-	    (r = fido_dev_make_cred(dev, cred, pin)) != FIDO_OK) {
-		fido_cred_free(&cred);
-		return r;
-	}
-	*out = cred;
-	return FIDO_OK;
+	return make_cred_opts(dev, rp_id, &o, out);
 }
 
 /* getAssertion for rp_id (allow list `allow`, or none) authorised like make_cred_uv. */
 static int get_assert_uv(fido_dev_t *dev, const char *rp_id, const fido_cred_t *allow, const char *pin, bool uv,
     fido_assert_t **out)
 {
-	unsigned char cdh[32];
-	fido_assert_t *a;
-	int r;
+	struct ga g = { .allow = { allow }, .pin = pin, .uv = uv };
 
-	*out = NULL;
-	random_fill(cdh, sizeof(cdh));
-	if ((a = fido_assert_new()) == NULL)
-		return FIDO_ERR_INTERNAL;
-	if ((r = fido_assert_set_rp(a, rp_id)) != FIDO_OK ||
-	    (r = fido_assert_set_clientdata_hash(a, cdh, sizeof(cdh))) != FIDO_OK ||
-	    (allow != NULL &&
-		(r = fido_assert_allow_cred(a, fido_cred_id_ptr(allow), fido_cred_id_len(allow))) != FIDO_OK) ||
-	    (r = fido_assert_set_uv(a, uv ? FIDO_OPT_TRUE : FIDO_OPT_OMIT)) != FIDO_OK ||
-	    (r = fido_dev_get_assert(dev, a, pin)) != FIDO_OK) {
-		fido_assert_free(&a);
-		return r;
-	}
-	*out = a;
-	return FIDO_OK;
+	return get_assert_opts(dev, rp_id, &g, out);
 }
 
 /* Require a new credential with UP, UV and AT set. */
@@ -106,23 +72,13 @@ static bool check_verified_assert(struct check *c, const char *k, const fido_ass
 	j_flags(c, k, flags);
 	if (fido_assert_count(a) != 1)
 		return fail(c, "%zu assertions, expected 1", fido_assert_count(a));
-	if (!same_bytes(fido_assert_id_ptr(a, 0), fido_assert_id_len(a, 0), fido_cred_id_ptr(cred), fido_cred_id_len(cred)))
+	if (!same_cred(a, 0, cred))
 		return fail(c, "the assertion names another credential");
 	if ((flags & (FLAG_UP | FLAG_UV)) != (FLAG_UP | FLAG_UV))
 		return fail(c, "getAssertion flags 0x%02x: want UP and UV", flags);
 	if ((r = verify_with(a, 0, cred)) != FIDO_OK)
 		return fail_fido(c, "fido_assert_verify", r);
 	return true;
-}
-
-/* Write `"k": [r0, r1, ...]` (libfido2 result codes). */
-static void j_codes(struct check *c, const char *k, const int *codes, size_t n)
-{
-	key(c, k);
-	fputc('[', c->f);
-	for (size_t i = 0; i < n; i++)
-		fprintf(c->f, "%s%d", i ? "," : "", codes[i]);
-	fputc(']', c->f);
 }
 
 /* Record fido_dev_get_retry_count (pin) or fido_dev_get_uv_retry_count (uv) as `k`; -1 on failure. */
@@ -158,6 +114,16 @@ static void j_open_state(struct check *c, fido_dev_t *dev)
 	j_bool(c, "supportsPermissions", fido_dev_supports_permissions(dev));
 }
 
+/* j_open_state, then the PIN the bio subcommands use. */
+static void j_open_state_set_pin(struct check *c, fido_dev_t *dev)
+{
+	int r;
+
+	j_open_state(c, dev);
+	if ((r = fido_dev_set_pin(dev, PIN, NULL)) != FIDO_OK)
+		fail_fido(c, "fido_dev_set_pin", r);
+}
+
 /* ---- pin -------------------------------------------------------------------------------------------- */
 
 void cmd_pin(const char *host, unsigned port)
@@ -167,11 +133,7 @@ void cmd_pin(const char *host, unsigned port)
 	char rp_id[64];
 	int r;
 
-	check_begin(&c, "open");
-	if ((dev = open_device(&c, host, port)) != NULL)
-		j_open_state(&c, dev);
-	check_end(&c);
-	if (dev == NULL)
+	if ((dev = open_check(host, port, j_open_state)) == NULL)
 		return;
 	unique_rp_id(rp_id, sizeof(rp_id), "lf-pin");
 
@@ -260,11 +222,7 @@ void cmd_uv(const char *host, unsigned port)
 	char rp_id[64];
 	int r;
 
-	check_begin(&c, "open");
-	if ((dev = open_device(&c, host, port)) != NULL)
-		j_open_state(&c, dev);
-	check_end(&c);
-	if (dev == NULL)
+	if ((dev = open_check(host, port, j_open_state)) == NULL)
 		return;
 	unique_rp_id(rp_id, sizeof(rp_id), "lf-uv");
 
@@ -366,13 +324,7 @@ void cmd_bio(const char *host, unsigned port)
 	fido_bio_template_t *t = NULL;
 	int r;
 
-	check_begin(&c, "open");
-	if ((dev = open_device(&c, host, port)) != NULL)
-		j_open_state(&c, dev);
-	if (dev != NULL && (r = fido_dev_set_pin(dev, PIN, NULL)) != FIDO_OK)
-		fail_fido(&c, "fido_dev_set_pin", r);
-	check_end(&c);
-	if (dev == NULL)
+	if ((dev = open_check(host, port, j_open_state_set_pin)) == NULL)
 		return;
 
 	{

@@ -14,7 +14,6 @@ set when the device starts); the checks report the feedback codes python-fido2 s
 """
 
 from fido2.client import Fido2Client
-from fido2.ctap2 import Ctap2
 from fido2.ctap2.bio import CaptureError, FPBioEnrollment
 from fido2.ctap2.pin import ClientPin
 from fido2.server import Fido2Server
@@ -22,18 +21,21 @@ from fido2.webauthn import PublicKeyCredentialParameters
 
 from common import (
     ES256,
-    Checks,
+    GA,
+    MC,
+    ORIGIN,
+    ORIGIN_HOST,
     add_protocol_argument,
     check_verified_assertion,
     check_verified_credential,
-    connect,
     expect,
     expect_status,
     flags_detail,
     outcome,
-    parse_args,
     pin_protocol,
     random_bytes,
+    register_and_authenticate,
+    start,
     unique_rp_id,
     uv_get_assertion,
     uv_make_credential,
@@ -41,10 +43,6 @@ from common import (
 
 PIN = "1357"
 FRIENDLY_NAME = "left thumb"
-ORIGIN_HOST = "example.com"
-ORIGIN = "https://" + ORIGIN_HOST
-MC = ClientPin.PERMISSION.MAKE_CREDENTIAL
-GA = ClientPin.PERMISSION.GET_ASSERTION
 BE = ClientPin.PERMISSION.BIO_ENROLL
 FINGERPRINT_MODALITY = 1
 ENUMERATE_ENROLLMENTS = 0x04
@@ -56,10 +54,7 @@ def add_arguments(parser):
 
 
 def main():
-    args = parse_args(__doc__, add_arguments)
-    checks = Checks()
-    device = connect(args)
-    ctap2 = Ctap2(device)
+    args, checks, device, ctap2 = start(__doc__, add_arguments)
     protocol = pin_protocol(args.protocol)
     aaguid = ctap2.info.aaguid
     state = {}
@@ -161,15 +156,8 @@ def main():
         server.allowed_algorithms = [PublicKeyCredentialParameters("public-key", ES256)]
         client = Fido2Client(device, ORIGIN)
         user = {"id": random_bytes(16), "name": "rowan"}
-        options, reg_state = server.register_begin(user, user_verification="required")
-        created = client.make_credential(options["publicKey"])  # no PIN: python-fido2 sends uv=true
-        auth_data = server.register_complete(reg_state, created.client_data, created.attestation_object)
-        cred = auth_data.credential_data
-        request, auth_state = server.authenticate_begin([cred], user_verification="required")
-        response = client.get_assertion(request["publicKey"]).get_response(0)
-        server.authenticate_complete(
-            auth_state, [cred], response.credential_id, response.client_data, response.authenticator_data, response.signature
-        )
+        # No PIN: python-fido2 sends uv=true.
+        auth_data, response = register_and_authenticate(server, client, user)
         return {"flags": flags_detail(auth_data), "assertionFlags": flags_detail(response.authenticator_data)}
 
     def remove():

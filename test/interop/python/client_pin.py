@@ -13,24 +13,26 @@ and computes every pinUvAuthParam; the device must agree with it byte for byte.
 """
 
 from fido2.client import Fido2Client
-from fido2.ctap2 import Ctap2
 from fido2.ctap2.pin import ClientPin
 from fido2.server import Fido2Server
 from fido2.webauthn import PublicKeyCredentialParameters
 
 from common import (
     ES256,
-    Checks,
+    GA,
+    MC,
+    ORIGIN,
+    ORIGIN_HOST,
     add_protocol_argument,
     check_verified_assertion,
     check_verified_credential,
-    connect,
     expect,
     expect_status,
     flags_detail,
-    parse_args,
     pin_protocol,
     random_bytes,
+    register_and_authenticate,
+    start,
     unique_rp_id,
     uv_get_assertion,
     uv_make_credential,
@@ -40,17 +42,10 @@ PIN = "4831"
 WRONG_PIN = "0000"
 # Four code points, eight UTF-8 bytes: the length rule counts code points, the hash covers the bytes.
 NEW_PIN = "p\u00efn\U0001F511"
-ORIGIN_HOST = "example.com"
-ORIGIN = "https://" + ORIGIN_HOST
-MC = ClientPin.PERMISSION.MAKE_CREDENTIAL
-GA = ClientPin.PERMISSION.GET_ASSERTION
 
 
 def main():
-    args = parse_args(__doc__, add_protocol_argument)
-    checks = Checks()
-    device = connect(args)
-    ctap2 = Ctap2(device)
+    args, checks, device, ctap2 = start(__doc__, add_protocol_argument)
     protocol = pin_protocol(args.protocol)
     aaguid = ctap2.info.aaguid
     state = {}
@@ -171,15 +166,7 @@ def main():
         # Fido2Client picks the newest protocol itself; use the one under test.
         client.client_pin = ClientPin(client.ctap2, pin_protocol(args.protocol))
         user = {"id": random_bytes(16), "name": "quinn", "displayName": "Quinn"}
-        options, reg_state = server.register_begin(user, user_verification="required")
-        created = client.make_credential(options["publicKey"], pin=PIN)
-        auth_data = server.register_complete(reg_state, created.client_data, created.attestation_object)
-        cred = auth_data.credential_data
-        request, auth_state = server.authenticate_begin([cred], user_verification="required")
-        response = client.get_assertion(request["publicKey"], pin=PIN).get_response(0)
-        server.authenticate_complete(
-            auth_state, [cred], response.credential_id, response.client_data, response.authenticator_data, response.signature
-        )
+        auth_data, response = register_and_authenticate(server, client, user, PIN)
         return {
             "protocol": client.client_pin.protocol.VERSION,
             "flags": flags_detail(auth_data),

@@ -23,7 +23,8 @@ from fido2.attestation import (
     PackedAttestation,
 )
 from fido2.ctap import CtapError
-from fido2.ctap2.pin import PinProtocolV1, PinProtocolV2
+from fido2.ctap2 import Ctap2
+from fido2.ctap2.pin import ClientPin, PinProtocolV1, PinProtocolV2
 from fido2.server import AttestationVerifier
 
 from vfido_udp import open_device, power_cycle
@@ -31,6 +32,11 @@ from vfido_udp import open_device, power_cycle
 ES256 = -7
 EDDSA = -8
 ALG_NAMES = {ES256: "ES256", EDDSA: "EdDSA"}
+# The WebAuthn origin the Fido2Client-based checks use.
+ORIGIN_HOST = "example.com"
+ORIGIN = "https://" + ORIGIN_HOST
+MC = ClientPin.PERMISSION.MAKE_CREDENTIAL
+GA = ClientPin.PERMISSION.GET_ASSERTION
 
 
 def parse_args(description, add_arguments=None):
@@ -61,6 +67,15 @@ def load_ca(path):
 
 def connect(args):
     return open_device(args.host, args.port, args.timeout)
+
+
+def start(description, add_arguments=None):
+    """The opening of every script's main(): arguments, a Checks runner, the device and a Ctap2 on it.
+    Returns (args, checks, device, ctap2)."""
+    args = parse_args(description, add_arguments)
+    checks = Checks()
+    device = connect(args)
+    return args, checks, device, Ctap2(device)
 
 
 def sha256(data):
@@ -311,3 +326,19 @@ def check_verified_assertion(assertion, cdh, rp_id, cred):
     expect(assertion.auth_data.is_user_verified(), "assertion UV flag not set")
     expect(assertion.credential["id"] == cred.credential_id, "assertion names another credential")
     assertion.verify(cdh, cred.public_key)
+
+
+def register_and_authenticate(server, client, user, pin=None):
+    """Fido2Server registration then authentication, both with userVerification "required", through `client`
+    (with `pin`, or without: python-fido2 then asks for built-in UV). Returns (registration authData, assertion
+    response); register_complete / authenticate_complete raise if the device's answers do not verify."""
+    options, reg_state = server.register_begin(user, user_verification="required")
+    created = client.make_credential(options["publicKey"], pin=pin)
+    auth_data = server.register_complete(reg_state, created.client_data, created.attestation_object)
+    cred = auth_data.credential_data
+    request, auth_state = server.authenticate_begin([cred], user_verification="required")
+    response = client.get_assertion(request["publicKey"], pin=pin).get_response(0)
+    server.authenticate_complete(
+        auth_state, [cred], response.credential_id, response.client_data, response.authenticator_data, response.signature
+    )
+    return auth_data, response

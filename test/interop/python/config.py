@@ -27,17 +27,17 @@ from fido2.ctap2.pin import ClientPin
 
 from common import (
     ES256,
-    Checks,
+    GA,
+    MC,
     add_protocol_argument,
-    connect,
     expect,
     expect_status,
     load_ca,
     outcome,
-    parse_args,
     pin_protocol,
     random_bytes,
     sha256,
+    start,
     unique_rp_id,
     uv_get_assertion,
     uv_make_credential,
@@ -48,16 +48,11 @@ FIRST_PIN = "135790"  # 6 characters
 LONG_PIN = "13579024"  # 8
 NEXT_PIN = "24680135"  # 8
 ACFG = ClientPin.PERMISSION.AUTHENTICATOR_CFG
-MC = ClientPin.PERMISSION.MAKE_CREDENTIAL
-GA = ClientPin.PERMISSION.GET_ASSERTION
 ENTERPRISE_ATTESTATION_KEY = 0x0A
 
 
 def main():
-    args = parse_args(__doc__, add_protocol_argument)
-    checks = Checks()
-    device = connect(args)
-    ctap2 = Ctap2(device)
+    args, checks, device, ctap2 = start(__doc__, add_protocol_argument)
     protocol = pin_protocol(args.protocol)
     ca_der = load_ca(args.ca_cert)
     state = {"pin": FIRST_PIN}

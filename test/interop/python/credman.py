@@ -17,30 +17,27 @@ and one non-discoverable credential (not counted).
 """
 
 from fido2.ctap import CtapError
-from fido2.ctap2 import Ctap2
 from fido2.ctap2.base import args as cbor_args
 from fido2.ctap2.credman import CredentialManagement
 from fido2.ctap2.pin import ClientPin
 
 from common import (
     ES256,
-    Checks,
+    GA,
+    MC,
     add_protocol_argument,
-    connect,
     expect,
     expect_status,
     outcome,
-    parse_args,
     pin_protocol,
     random_bytes,
     sha256,
+    start,
     status_name,
     unique_rp_id,
 )
 
 PIN = "1357"
-MC = ClientPin.PERMISSION.MAKE_CREDENTIAL
-GA = ClientPin.PERMISSION.GET_ASSERTION
 CM = ClientPin.PERMISSION.CREDENTIAL_MGMT
 R = CredentialManagement.RESULT
 CMD_PREVIEW = 0x41
@@ -58,10 +55,7 @@ class _PreviewCtap(object):
 
 
 def main():
-    args = parse_args(__doc__, add_protocol_argument)
-    checks = Checks()
-    device = connect(args)
-    ctap2 = Ctap2(device)
+    args, checks, device, ctap2 = start(__doc__, add_protocol_argument)
     protocol = pin_protocol(args.protocol)
     state = {}
 

@@ -6,27 +6,22 @@ which fido2's Fido2Client reports as ClientError DEVICE_INELIGIBLE; unknown IDs 
 
 from fido2.client import ClientError, Fido2Client
 from fido2.ctap import CtapError
-from fido2.ctap2 import Ctap2
+
 
 from common import (
     ES256,
-    Checks,
     check_new_credential,
-    connect,
     expect,
     expect_ctap_error,
-    parse_args,
     random_bytes,
     sha256,
+    start,
     unique_rp_id,
 )
 
 
 def main():
-    args = parse_args(__doc__)
-    checks = Checks()
-    device = connect(args)
-    ctap2 = Ctap2(device)
+    args, checks, device, ctap2 = start(__doc__)
     aaguid = ctap2.info.aaguid
     params = [{"type": "public-key", "alg": ES256}]
 

@@ -23,7 +23,6 @@ import functools
 
 from fido2.client import Fido2Client
 from fido2.ctap import CtapError
-from fido2.ctap2 import Ctap2
 from fido2.ctap2.extensions import (
     CredBlobExtension,
     CredProtectExtension,
@@ -33,21 +32,18 @@ from fido2.ctap2.pin import ClientPin, PinProtocolV1, PinProtocolV2
 
 from common import (
     ES256,
-    Checks,
-    connect,
+    GA,
     expect,
     flags_detail,
-    parse_args,
     random_bytes,
     sha256,
+    start,
     status_name,
     unique_rp_id,
 )
 
 PIN = "7294"
 PROTOCOLS = {1: PinProtocolV1, 2: PinProtocolV2}
-MC = ClientPin.PERMISSION.MAKE_CREDENTIAL
-GA = ClientPin.PERMISSION.GET_ASSERTION
 POLICY = CredProtectExtension.POLICY
 LEVELS = {1: POLICY.OPTIONAL, 2: POLICY.OPTIONAL_WITH_LIST, 3: POLICY.REQUIRED}
 
@@ -87,10 +83,7 @@ def request_options(rp_id, cred_ids, extensions=None, uv="discouraged"):
 
 
 def main():
-    args = parse_args(__doc__)
-    checks = Checks()
-    device = connect(args)
-    ctap2 = Ctap2(device)
+    args, checks, device, ctap2 = start(__doc__)
     state = {}
 
     # ---- phase 1: no PIN -------------------------------------------------------------------------

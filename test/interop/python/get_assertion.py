@@ -7,20 +7,18 @@
 """
 
 from fido2.ctap import CtapError
-from fido2.ctap2 import Ctap2
+
 
 from common import (
     EDDSA,
     ES256,
-    Checks,
     check_new_credential,
-    connect,
     expect,
     expect_ctap_error,
     flags_detail,
-    parse_args,
     random_bytes,
     sha256,
+    start,
     unique_rp_id,
 )
 
@@ -28,10 +26,7 @@ DISCOVERABLE_COUNT = 3
 
 
 def main():
-    args = parse_args(__doc__)
-    checks = Checks()
-    device = connect(args)
-    ctap2 = Ctap2(device)
+    args, checks, device, ctap2 = start(__doc__)
     info = ctap2.info
 
     def make(rp_id, alg=ES256, rk=False, user_id=None):

@@ -25,10 +25,9 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat,
 from fido2.cose import ES256
 from fido2.ctap import CtapError
 from fido2.ctap1 import APDU, ApduError, Ctap1
-from fido2.ctap2 import Ctap2
 from fido2.ctap2.blob import LargeBlobs
 
-from common import Checks, connect, expect, expect_ctap_error, parse_args, random_bytes, sha256
+from common import expect, expect_ctap_error, random_bytes, sha256, start
 
 POLL_DELAY_SECONDS = 0.05
 POLL_ATTEMPTS = 100
@@ -46,10 +45,7 @@ def add_arguments(parser):
 
 
 def main():
-    args = parse_args(__doc__, add_arguments)
-    checks = Checks()
-    device = connect(args)
-    ctap2 = Ctap2(device)
+    args, checks, device, ctap2 = start(__doc__, add_arguments)
     rp_id = args.rp_id
     server_id = bytes.fromhex(args.server_id)
     resident_id = bytes.fromhex(args.resident_id)

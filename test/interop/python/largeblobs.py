@@ -20,36 +20,30 @@ import struct
 
 from fido2 import cbor
 from fido2.ctap import CtapError
-from fido2.ctap2 import Ctap2
 from fido2.ctap2.blob import LargeBlobs
 from fido2.ctap2.pin import ClientPin
 
 from common import (
     ES256,
-    Checks,
+    GA,
+    MC,
     add_protocol_argument,
-    connect,
     expect,
     expect_status,
-    parse_args,
     pin_protocol,
     random_bytes,
     sha256,
+    start,
     status_name,
     unique_rp_id,
 )
 
 PIN = "2580"
-MC = ClientPin.PERMISSION.MAKE_CREDENTIAL
-GA = ClientPin.PERMISSION.GET_ASSERTION
 LBW = ClientPin.PERMISSION.LARGE_BLOB_WRITE
 
 
 def main():
-    args = parse_args(__doc__, add_protocol_argument)
-    checks = Checks()
-    device = connect(args)
-    ctap2 = Ctap2(device)
+    args, checks, device, ctap2 = start(__doc__, add_protocol_argument)
     protocol = pin_protocol(args.protocol)
     state = {}
 

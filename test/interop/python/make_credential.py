@@ -9,7 +9,6 @@ For ES256 and EdDSA, discoverable (rk) and not:
 """
 
 from fido2.client import Fido2Client
-from fido2.ctap2 import Ctap2
 from fido2.server import Fido2Server
 from fido2.webauthn import PublicKeyCredentialParameters
 
@@ -17,29 +16,23 @@ from common import (
     ALG_NAMES,
     EDDSA,
     ES256,
-    Checks,
+    ORIGIN,
+    ORIGIN_HOST,
     check_new_credential,
-    connect,
     expect,
     flags_detail,
     load_ca,
-    parse_args,
     random_bytes,
     sha256,
+    start,
     unique_rp_id,
     verify_attestation,
 )
 
-ORIGIN_HOST = "example.com"
-ORIGIN = "https://" + ORIGIN_HOST
-
 
 def main():
-    args = parse_args(__doc__)
+    args, checks, device, ctap2 = start(__doc__)
     ca_der = load_ca(args.ca_cert)
-    checks = Checks()
-    device = connect(args)
-    ctap2 = Ctap2(device)
     info_aaguid = ctap2.info.aaguid
 
     def via_ctap2(alg, rk):

@@ -10,20 +10,19 @@ Power cycles are the UDP power-cycle datagram (vfido_udp.power_cycle); the CTAPH
 Each attempt asks for a fresh key agreement (python-fido2 does that for every PIN operation).
 """
 
-from fido2.ctap2 import Ctap2
+
 from fido2.ctap2.pin import ClientPin
 
 from common import (
-    Checks,
+    MC,
     add_protocol_argument,
     check_verified_credential,
-    connect,
     expect,
     expect_status,
     outcome,
-    parse_args,
     pin_protocol,
     power_cycle_device,
+    start,
     unique_rp_id,
     uv_make_credential,
 )
@@ -31,7 +30,6 @@ from common import (
 PIN = "2718"
 WRONG_PIN = "9999"
 NEW_PIN = "31415"
-MC = ClientPin.PERMISSION.MAKE_CREDENTIAL
 
 
 def add_arguments(parser):
@@ -40,10 +38,7 @@ def add_arguments(parser):
 
 
 def main():
-    args = parse_args(__doc__, add_arguments)
-    checks = Checks()
-    device = connect(args)
-    ctap2 = Ctap2(device)
+    args, checks, device, ctap2 = start(__doc__, add_arguments)
     protocol = pin_protocol(args.protocol)
     cp = ClientPin(ctap2, protocol)
     rp_id = unique_rp_id("lockout")

@@ -21,10 +21,7 @@ from fido2.ctap2.pin import ClientPin
 from fido2.server import Fido2Server
 from fido2.webauthn import PublicKeyCredentialParameters
 
-from common import ES256, Checks, connect, expect, flags_detail, parse_args, random_bytes, status_name
-
-ORIGIN_HOST = "example.com"
-ORIGIN = "https://" + ORIGIN_HOST
+from common import ES256, ORIGIN, ORIGIN_HOST, Checks, connect, expect, flags_detail, parse_args, random_bytes, status_name
 
 
 def add_arguments(parser):

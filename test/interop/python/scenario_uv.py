@@ -12,21 +12,23 @@ Each attempt's outcome is "OK" or the CTAP 2.1 status name.
 
 from fido2.client import ClientError, Fido2Client
 from fido2.ctap import CtapError
-from fido2.ctap2 import Ctap2
 from fido2.ctap2.pin import ClientPin
 from fido2.server import Fido2Server
 from fido2.webauthn import PublicKeyCredentialParameters
 
 from common import (
     ES256,
-    Checks,
+    GA,
+    MC,
+    ORIGIN,
+    ORIGIN_HOST,
     check_verified_assertion,
     check_verified_credential,
-    connect,
     expect,
     flags_detail,
-    parse_args,
     random_bytes,
+    register_and_authenticate,
+    start,
     status_name,
     unique_rp_id,
     uv_get_assertion,
@@ -34,10 +36,6 @@ from common import (
 )
 
 PIN = "8642"
-ORIGIN_HOST = "example.com"
-ORIGIN = "https://" + ORIGIN_HOST
-MC = ClientPin.PERMISSION.MAKE_CREDENTIAL
-GA = ClientPin.PERMISSION.GET_ASSERTION
 
 
 def add_arguments(parser):
@@ -46,10 +44,7 @@ def add_arguments(parser):
 
 
 def main():
-    args = parse_args(__doc__, add_arguments)
-    checks = Checks()
-    device = connect(args)
-    ctap2 = Ctap2(device)
+    args, checks, device, ctap2 = start(__doc__, add_arguments)
     cp = ClientPin(ctap2)  # the protocol python-fido2 prefers (2)
     rp_id = unique_rp_id("scenario-uv")
 
@@ -100,15 +95,7 @@ def main():
             without_pin = "%s(%s)" % (e.code.name, status_name(cause) if cause is not None else e.cause)
 
         client = Fido2Client(device, ORIGIN)
-        options, state = s.register_begin(user, user_verification="required")
-        created = client.make_credential(options["publicKey"], pin=PIN)
-        auth_data = s.register_complete(state, created.client_data, created.attestation_object)
-        cred = auth_data.credential_data
-        request, state = s.authenticate_begin([cred], user_verification="required")
-        response = client.get_assertion(request["publicKey"], pin=PIN).get_response(0)
-        s.authenticate_complete(
-            state, [cred], response.credential_id, response.client_data, response.authenticator_data, response.signature
-        )
+        auth_data, response = register_and_authenticate(s, client, user, PIN)
         return {
             "uvRetriesBefore": before,
             "attempts": attempts,
