@@ -192,8 +192,11 @@ const U2F_COMMANDS = new Set([...U2F_COMMAND_NAMES.values()].map((n) => n.toLowe
 /** Dispatch effects that act on a U2F request (the others read or rewrite a CTAP2 CBOR answer). */
 const U2F_DISPATCH_EFFECTS = new Set<EffectType>(['status', 'delay', 'drop']);
 
-/** CTAP and U2F command names, plus the store seam's pseudo-commands outside a request. */
-const commandRef = knownName([...ctapCommandNames(), ...U2F_COMMAND_NAMES.values(), 'powerUp', 'control'], 'command');
+/** CTAP and U2F command names, plus the store seam's pseudo-commands outside a request (`when.command`). */
+export const RULE_COMMAND_NAMES: readonly string[] = [...ctapCommandNames(), ...U2F_COMMAND_NAMES.values(), 'powerUp', 'control'];
+/** CTAPHID command names (`when.hidCommand`). */
+export const RULE_HID_COMMAND_NAMES: readonly string[] = Object.keys(CtapHidCmd).map((k) => k.toLowerCase());
+const commandRef = knownName(RULE_COMMAND_NAMES, 'command');
 
 /** Whether `when.command` names only U2F commands / only CTAP ones (a byte is a CTAP command byte). */
 function commandKinds(when: FaultWhen): { u2fOnly: boolean; ctapOnly: boolean } {
@@ -213,7 +216,7 @@ function checkDispatchCommands(effect: FaultEffect, when: FaultWhen, what: strin
   if (u2fOnly && effect.sw === undefined) throw invalidArgument(`${what}.effect.sw: required for U2F commands (a status word, e.g. SW_CONDITIONS_NOT_SATISFIED)`);
   if (ctapOnly && effect.status === undefined) throw invalidArgument(`${what}.effect.status: required for CTAP commands (sw is for U2F ones)`);
 }
-const hidCommandRef = knownName(Object.keys(CtapHidCmd).map((k) => k.toLowerCase()), 'CTAPHID command');
+const hidCommandRef = knownName(RULE_HID_COMMAND_NAMES, 'CTAPHID command');
 
 const nonNegInt = (x: unknown, w: string): number => {
   if (Number.isSafeInteger(x) && (x as number) >= 0) return x as number;

@@ -5,13 +5,11 @@
  * agreement, transport-only conditions, counter value/delta, …) is mapped back to the rule's position.
  */
 import { isMap, isScalar, type Node } from 'yaml';
-import { CtapCommand, CtapHidCmd } from '../../ctap/constants/commands.ts';
 import { CtapStatus } from '../../ctap/constants/status.ts';
 import { U2fStatus } from '../../ctap/u2f/apdu.ts';
 import { EmulatorError } from '../../ctap/errors.ts';
-import { commandName } from '../device.ts';
 import { MAX_DELAY_MS } from '../limits.ts';
-import { EFFECT_TYPES, EFFECTS, parseRule } from '../faults/rules.ts';
+import { EFFECT_TYPES, EFFECTS, parseRule, RULE_COMMAND_NAMES, RULE_HID_COMMAND_NAMES } from '../faults/rules.ts';
 import { SEAMS, type EffectType, type FaultRuleInput, type FaultWhen } from '../faults/types.ts';
 import { describe, type Ctx } from './source.ts';
 import {
@@ -32,13 +30,9 @@ import {
   type Validator,
 } from './validate.ts';
 
-/** Command names a rule may name (`when.command`): every CTAP command, and the store seam's powerUp / control. */
-export const COMMAND_NAMES: readonly string[] = [
-  ...new Set(Object.values(CtapCommand).map((c) => commandName(c))),
-  'powerUp',
-  'control',
-];
-const HID_COMMAND_NAMES: readonly string[] = Object.keys(CtapHidCmd).map((k) => k.toLowerCase());
+/** The names the fault engine accepts (src/faults/rules.ts): one list, so the schema never drifts from the engine. */
+export const COMMAND_NAMES = RULE_COMMAND_NAMES;
+const HID_COMMAND_NAMES = RULE_HID_COMMAND_NAMES;
 const STATUS_NAMES = Object.keys(CtapStatus);
 
 const byte = int({ min: 0, max: 0xff });

@@ -72,6 +72,15 @@ describe('scenario errors: file:line:col: field: expected …, got …', () => {
     );
   });
 
+  it('the command names of the fault engine are the names the schema knows (U2F ones included)', () => {
+    const s = parseScenario(
+      lines('profile: u2f', 'faults:', '  - effect: { type: status, sw: SW_WRONG_DATA }', '    when: { command: u2fRegister }'),
+      'u2f.yaml',
+    );
+    expect(s.faults[0]).toMatchObject({ when: { command: 'u2fRegister' }, effect: { type: 'status', sw: 'SW_WRONG_DATA' } });
+    expect(problems(lines('faults:', '  - effect: presence.deny', '    when: { command: u2fRegistr }'))).toMatch(/did you mean u2fRegister\?/);
+  });
+
   it('required keys that are missing, at the mapping that lacks them', () => {
     expect(problems(lines('faults:', '  - when: { command: getAssertion }', '    times: 2'))).toBe('bad.yaml:2:5: faults[0].effect: required, but missing');
     expect(problems(lines('state:', '  credentials:', '    - name: alice', '      user: { id: YWxpY2U }'))).toBe(
